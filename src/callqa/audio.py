@@ -38,6 +38,8 @@ AUDIO_EXTENSIONS = frozenset(
 )
 #: A recording whose loudest 30 ms frame is quieter than this (dBFS) is pure silence.
 SILENCE_DBFS = -50.0
+#: Decoding may stop this close to the declared end (damaged last frames) without failing the file.
+TRUNCATION_TOLERANCE_S = 0.5
 #: Channels this similar are one signal copied twice (dual-mono telephony files).
 DUAL_MONO_CORRELATION = 0.995
 
@@ -200,9 +202,9 @@ def _decode(path: Path, max_duration_s: float) -> tuple[str, str, int, int, np.n
 
     try:
         container = av.open(str(path), metadata_errors="ignore")
-    except (av.error.InvalidDataError, av.error.ValueError) as exc:  # type: ignore[attr-defined]
-        raise AudioError(path, f"not a decodable audio file ({_av_reason(exc)})") from None
-    except av.error.FFmpegError as exc:  # type: ignore[attr-defined]
+    except av.error.InvalidDataError:
+        raise AudioError(path, "not an audio file FFmpeg can decode (invalid data; wrong extension or corrupt header?)") from None
+    except av.error.FFmpegError as exc:
         raise AudioError(path, f"cannot open as audio ({_av_reason(exc)})") from None
     with container:
         streams = container.streams.audio
@@ -237,13 +239,18 @@ def _decode(path: Path, max_duration_s: float) -> tuple[str, str, int, int, np.n
                     raise AudioError(path, f"recording is longer than the maximum of {max_duration_s:.0f} s (CALLQA_MAX_DURATION)")
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray())
-        except av.error.FFmpegError as exc:  # type: ignore[attr-defined]
-            if not chunks:
-                raise AudioError(path, f"corrupt audio data ({_av_reason(exc)})") from None
-            log.warning("%s: audio data is damaged after %.1f s (%s); using what decoded", path, total / SAMPLE_RATE, _av_reason(exc))
+        except av.error.FFmpegError as exc:
+            decoded = total / SAMPLE_RATE
+            if declared is None or decoded < declared - TRUNCATION_TOLERANCE_S:
+                where = f"{decoded:.1f} s" + (f" of {declared:.1f} s" if declared else "")
+                raise AudioError(path, f"corrupt or truncated audio: decoding failed at {where} ({_av_reason(exc)})") from None
+            log.warning("%s: damaged audio in the last %.2f s ignored (%s)", path, declared - decoded, _av_reason(exc))
     if not chunks:
         raise AudioError(path, "audio stream contains no samples (zero-length audio)")
     audio = np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
+    decoded = audio.shape[1] / SAMPLE_RATE
+    if declared is not None and decoded < declared * 0.98 - TRUNCATION_TOLERANCE_S:
+        raise AudioError(path, f"truncated audio: the file declares {declared:.1f} s but holds {decoded:.1f} s")
     return container.format.name, codec, src_rate, src_channels, audio
 
 

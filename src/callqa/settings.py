@@ -8,7 +8,7 @@ variable                       meaning                                         d
 =============================  ==============================================  =====================
 ``CALLQA_DB``                  DuckDB file QA leads query                      ``callqa.duckdb``
 ``CALLQA_ASR_MODEL``           CTranslate2 Whisper directory or size name      packaged models
-``CALLQA_LANGUAGE``            ``auto``, ``en``, ``ru``, ``pl``, ...           ``en``
+``CALLQA_LANGUAGE``            ``auto``, ``en``, ``ru``, ``pl``, ...           sidecar, else ``en``
 ``CALLQA_CACHE_DIR``           where the joined ``base`` model is kept         ``~/.cache/callqa``
 ``CALLQA_THREADS``             CPU threads for the recogniser                  all cores
 ``CALLQA_COMPUTE_TYPE``        CTranslate2 compute type                        ``int8``
@@ -42,7 +42,7 @@ def _env(name: str, default: str | None = None) -> str | None:
 class Settings:
     db: Path = Path("callqa.duckdb")
     model: str | None = None
-    language: str = "en"
+    language: str | None = None  # None: the sidecar's language, else "en"
     cache_dir: Path = Path.home() / ".cache" / "callqa"
     threads: int = 0  # 0 = all cores
     compute_type: str = "int8"
@@ -56,7 +56,7 @@ class Settings:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.language not in LANGUAGES and not (len(self.language) == 2 and self.language.isalpha()):
+        if self.language is not None and self.language not in LANGUAGES and not (len(self.language) == 2 and self.language.isalpha()):
             raise ConfigError(f"language {self.language!r} is not supported; use one of {', '.join(LANGUAGES)}")
         if self.beam_size < 1:
             raise ConfigError(f"beam size must be >= 1, got {self.beam_size}")

@@ -228,6 +228,9 @@ class PiiSpan:
     # (turn index, word index) of every word that carries part of the value;
     # redaction silences exactly these words' times.
     words: tuple[tuple[int, int], ...] = ()
+    # facts decided while the raw value was in memory, e.g. "repeated_from_customer",
+    # "agent_only", "full_number"; privacy rules read these after re-loading.
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +250,49 @@ class RuleResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Silence:
+    """A gap with nobody speaking; ``before``/``after`` say who spoke around it."""
+
+    span: TimeSpan
+    before: Role | None
+    after: Role | None
+
+
+@dataclass(frozen=True, slots=True)
+class Overlap:
+    """Both parties speaking at once; ``interrupter`` started while ``interrupted`` was talking."""
+
+    span: TimeSpan
+    interrupter: Role
+    interrupted: Role
+
+
+@dataclass(frozen=True, slots=True)
+class CallMetrics:
+    """Conversation metrics of one call (computed from the Transcript alone)."""
+
+    duration_s: float
+    agent_talk_s: float
+    customer_talk_s: float
+    agent_talk_ratio: float  # agent talk / (agent + customer talk); 0..1
+    customer_talk_ratio: float
+    silence_total_s: float
+    longest_silence_s: float  # dead air
+    silences: tuple[Silence, ...]
+    overlap_total_s: float
+    overlaps: tuple[Overlap, ...]
+    agent_interruptions: int  # times the agent started while the customer was talking
+    customer_interruptions: int
+    agent_wpm: float
+    customer_wpm: float
+    turns: int
+    agent_turns: int
+    customer_turns: int
+    time_to_first_agent_word_s: float | None
+    min_silence_s: float  # the gap threshold the silences were found with
+
+
+@dataclass(frozen=True, slots=True)
 class Evaluation:
     """A scored call: one scoring run of one rule pack over one transcript."""
 
@@ -260,7 +306,43 @@ class Evaluation:
     auto_failed: bool
     results: tuple[RuleResult, ...]
     pii: tuple[PiiSpan, ...]
-    metrics: Any  # callqa.metrics.CallMetrics
+    metrics: CallMetrics | None
     engine_version: str
     created_at: datetime
     sections: tuple[tuple[str, float, float], ...] = field(default=())  # (section, score, max)
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """What the store keeps about a recording besides its transcript."""
+
+    call_id: str
+    source_path: str
+    size_bytes: int
+    container: str
+    codec: str
+    source_sample_rate: int
+    channels: int
+    duration_s: float
+    language_probability: float
+    settings_key: str
+    metadata: CallMetadata = CallMetadata()
+    redacted_audio_path: str | None = None
+
+    @property
+    def source_name(self) -> str:
+        return self.source_path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedCall:
+    """Everything one recording produced; the store writes it in one transaction.
+
+    ``transcript`` is already redacted; ``pii`` holds masked findings only.
+    """
+
+    record: CallRecord
+    transcript: Transcript
+    pii: tuple[PiiSpan, ...] = ()
+    metrics: CallMetrics | None = None
+    evaluation: Evaluation | None = None

@@ -1,0 +1,165 @@
+"""Process many recordings with one writer: skip what is stored, record what fails, go on.
+
+Used by ``callqa run``; the Prefect flows use the same pieces
+(:func:`process_one` in workers, :meth:`Writer.save_call` in one writer).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from callqa.audio import discover
+from callqa.errors import AudioError, CallQAError, ConfigError, InputError, SidecarError
+from callqa.pipeline import Pipeline
+from callqa.privacy import safe_reason
+from callqa.store import Store, Writer
+from callqa.types import ProcessedCall
+
+log = logging.getLogger("callqa.batch")
+
+
+@dataclass(frozen=True, slots=True)
+class CallOutcome:
+    """What happened to one input path in a batch (no transcript text, no PII)."""
+
+    path: str
+    status: str  # processed | skipped | rescored | failed
+    call_id: str | None = None
+    stage: str | None = None
+    reason: str | None = None
+    duration_s: float | None = None
+    turns: int | None = None
+    language: str | None = None
+    roles_note: str | None = None
+    role_confidence: float | None = None
+    score: float | None = None
+    passed: bool | None = None
+    auto_failed: bool | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class BatchSummary:
+    run_id: str
+    outcomes: list[CallOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+
+def outcome_of(pc: ProcessedCall, status: str, seconds: float) -> CallOutcome:
+    tr, ev = pc.transcript, pc.evaluation
+    return CallOutcome(
+        path=pc.record.source_path, status=status, call_id=pc.record.call_id, duration_s=tr.duration,
+        turns=len(tr.turns), language=tr.language, roles_note=tr.roles.explanation, role_confidence=tr.roles.confidence,
+        score=ev.score if ev else None, passed=ev.passed if ev else None, auto_failed=ev.auto_failed if ev else None,
+        seconds=seconds,
+    )
+
+
+def failure_outcome(path: str | Path, error: BaseException, *, call_id: str | None = None, seconds: float = 0.0,
+                    stage: str | None = None) -> CallOutcome:
+    return CallOutcome(path=str(path), status="failed", call_id=call_id,
+                       stage=stage or getattr(error, "stage", None) or "process", reason=safe_reason(error), seconds=seconds)
+
+
+def run_batch(
+    paths: Iterable[str | Path],
+    pipeline: Pipeline,
+    store: Store,
+    *,
+    force: bool = False,
+    kind: str = "run",
+    on_start: Callable[[int], None] | None = None,
+    on_result: Callable[[CallOutcome], None] | None = None,
+) -> BatchSummary:
+    """Process every recording under ``paths`` into ``store``.
+
+    A recording that fails is recorded in ``failures`` (stage and reason) and
+    the batch goes on; the next run retries it, and a success resolves it.
+    A :class:`ConfigError` (no model, bad rule pack) stops the batch: every
+    call would fail the same way.
+    """
+    files, problems = discover([Path(p) for p in paths])
+    with store.writing() as writer:
+        crashed = writer.mark_crashed_runs()
+        if crashed:
+            log.warning("%d earlier run(s) did not finish (killed?); their unfinished calls are retried now", crashed)
+        run_id = writer.start_run(kind, _settings_summary(pipeline))
+        summary = BatchSummary(run_id)
+        if on_start:
+            on_start(len(files) + len(problems))
+        for path, reason in problems:
+            err = InputError(path, reason, stage="discover")
+            writer.record_failure(run_id, path, err)
+            _emit(summary, failure_outcome(path, err), on_result)
+        for path in files:
+            _emit(summary, process_into(path, pipeline, writer, run_id, force=force), on_result)
+            writer.maybe_publish()
+        writer.finish_run(run_id, files_seen=len(files) + len(problems), processed=summary.count("processed"),
+                          skipped=summary.count("skipped") + summary.count("rescored"), failed=summary.failed)
+    return summary
+
+
+def _emit(summary: BatchSummary, outcome: CallOutcome, on_result: Callable[[CallOutcome], None] | None) -> None:
+    summary.outcomes.append(outcome)
+    if outcome.status == "failed":
+        log.warning("%s: %s failed: %s", outcome.path, outcome.stage, outcome.reason)
+    if on_result:
+        on_result(outcome)
+
+
+def process_into(path: Path, pipeline: Pipeline, writer: Writer, run_id: str, *, force: bool = False) -> CallOutcome:
+    """Load, skip-or-process, store one recording; failures are recorded, not raised (ConfigError is)."""
+    t0 = time.perf_counter()
+    call_id = None
+    try:
+        rec = pipeline.load(path)
+        call_id = rec.call_id
+        if not force and writer.stored_settings_key(rec.call_id) == pipeline.settings_key(rec):
+            rescored = rescore_if_needed(pipeline, writer, rec.call_id, run_id)
+            writer.resolve_failures(str(path), rec.call_id)
+            return CallOutcome(path=str(path), status="rescored" if rescored else "skipped", call_id=rec.call_id,
+                               duration_s=round(rec.duration, 3), seconds=time.perf_counter() - t0)
+        pc = pipeline.process(rec)
+        writer.save_call(pc, run_id=run_id)
+        return outcome_of(pc, "processed", time.perf_counter() - t0)
+    except ConfigError:
+        raise
+    except (AudioError, SidecarError, CallQAError) as exc:
+        writer.record_failure(run_id, path, exc, call_id=call_id)
+        return failure_outcome(path, exc, call_id=call_id, seconds=time.perf_counter() - t0)
+    except Exception as exc:  # a bug or a library failure: record it, keep the batch going
+        log.debug("unexpected failure on %s", path, exc_info=True)
+        writer.record_failure(run_id, path, exc, call_id=call_id, stage="process")
+        return failure_outcome(path, exc, call_id=call_id, seconds=time.perf_counter() - t0, stage="process")
+
+
+def rescore_if_needed(pipeline: Pipeline, writer: Writer, call_id: str, run_id: str) -> bool:
+    """Score a stored transcript with the pipeline's pack if it has no such evaluation yet."""
+    scorer = getattr(pipeline, "scorer", None)
+    if scorer is None or writer.has_evaluation(call_id, scorer.pack_sha256):
+        return False
+    return scorer.rescore_stored(writer, call_id, run_id)
+
+
+def _settings_summary(pipeline: Pipeline) -> dict:
+    s = pipeline.settings
+    return {
+        "model": s.model, "language": s.language, "compute_type": s.compute_type, "beam_size": s.beam_size,
+        "threads": s.cpu_threads, "channel_roles": [r.value for r in s.channel_roles],
+        "diarizer": pipeline.mono_diarizer_name, "num_speakers": s.num_speakers,
+        "rules": str(s.rules) if s.rules else None,
+    }

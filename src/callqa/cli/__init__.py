@@ -1,0 +1,11 @@
+"""``callqa`` command line. Each module below adds its commands to the one app."""
+
+from callqa.cli._app import app
+from callqa.cli import core  # noqa: F401  (run, show, sql)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,151 @@
+"""One recording in, one :class:`~callqa.types.ProcessedCall` out.
+
+``Pipeline.process`` does decode -> recognise -> speakers -> turns -> roles ->
+Transcript; scoring stages are added on top of the Transcript. It never
+touches the database: a batch runner (the CLI, a Prefect task, a Dask worker)
+gets the value back and a single writer stores it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from callqa import __version__
+from callqa.align import assign_words, build_turns
+from callqa.asr import AsrResult, Transcriber, WhisperTranscriber, resolve_model
+from callqa.audio import Recording, load_recording
+from callqa.roles import stereo_roles, unknown_roles
+from callqa.settings import Settings
+from callqa.types import CallRecord, ProcessedCall, Role, TimeSpan, Transcript
+
+log = logging.getLogger("callqa.pipeline")
+
+#: Bump when the transcript a given recording and settings produce changes.
+TRANSCRIPT_VERSION = "1"
+NO_DIARIZER = "none"
+
+
+@dataclass
+class StageTimes:
+    """Wall-clock seconds per stage of the last processed call (for benchmarks and logs)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def add(self, stage: str, started: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
+
+
+class Pipeline:
+    """Processes recordings with one set of settings; reusable across a batch (models stay loaded)."""
+
+    def __init__(self, settings: Settings, *, transcriber_factory: Callable[[str], Transcriber] | None = None,
+                 mono_diarizer=None):
+        self.settings = settings
+        self._transcribers: dict[str, Transcriber] = {}
+        self._transcriber_factory = transcriber_factory or self._whisper_for
+        self._mono_diarizer = mono_diarizer
+        self.times = StageTimes()
+
+    # ------------------------------------------------------------------ configuration
+
+    def language_for(self, recording_language: str | None) -> str:
+        return self.settings.language or recording_language or "en"
+
+    def _whisper_for(self, language: str) -> Transcriber:
+        spec = resolve_model(self.settings.model, language, self.settings.cache_dir)
+        return WhisperTranscriber(spec, compute_type=self.settings.compute_type, threads=self.settings.threads,
+                                  beam_size=self.settings.beam_size)
+
+    def transcriber(self, language: str) -> Transcriber:
+        if language not in self._transcribers:
+            self._transcribers[language] = self._transcriber_factory(language)
+        return self._transcribers[language]
+
+    @property
+    def mono_diarizer_name(self) -> str:
+        return getattr(self._mono_diarizer, "name", NO_DIARIZER) if self._mono_diarizer else NO_DIARIZER
+
+    def settings_key(self, recording: Recording) -> str:
+        """What the stored transcript depends on; a call stored with the same key is skipped."""
+        language = self.language_for(recording.metadata.language)
+        key = {
+            "transcript_version": TRANSCRIPT_VERSION,
+            "asr": self.transcriber(language).name,
+            "language": language,
+            "channels": len(recording.channels),
+            "channel_roles": [r.value for r in self.channel_roles(recording)] if recording.is_stereo else None,
+            "diarizer": None if recording.is_stereo else self.mono_diarizer_name,
+            "num_speakers": None if recording.is_stereo else self.settings.num_speakers,
+        }
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+    def channel_roles(self, recording: Recording) -> tuple[Role, ...]:
+        return recording.metadata.channel_roles or self.settings.channel_roles
+
+    # ------------------------------------------------------------------ processing
+
+    def load(self, path: str | Path) -> Recording:
+        t0 = time.perf_counter()
+        rec = load_recording(path, max_duration_s=self.settings.max_duration_s)
+        self.times.add("decode", t0)
+        return rec
+
+    def process(self, path_or_recording: str | Path | Recording) -> ProcessedCall:
+        self.times = StageTimes()
+        rec = path_or_recording if isinstance(path_or_recording, Recording) else self.load(path_or_recording)
+        transcript, language_probability = self.transcribe(rec)
+        record = CallRecord(
+            call_id=rec.call_id, source_path=str(rec.path), size_bytes=rec.size_bytes, container=rec.container,
+            codec=rec.codec, source_sample_rate=rec.source_sample_rate, channels=len(rec.channels),
+            duration_s=rec.duration, language_probability=language_probability,
+            settings_key=self.settings_key(rec), metadata=rec.metadata,
+        )
+        return ProcessedCall(record=record, transcript=transcript)
+
+    def transcribe(self, rec: Recording) -> tuple[Transcript, float]:
+        language = self.language_for(rec.metadata.language)
+        asr = self.transcriber(language)
+        t0 = time.perf_counter()
+        results: list[AsrResult] = []
+        for channel in rec.channels:
+            lang = language if language != "auto" or not results else results[0].language
+            results.append(asr.transcribe(channel, language=lang))
+        self.times.add("asr", t0)
+        detected = results[0].language
+        probability = results[0].language_probability
+
+        t0 = time.perf_counter()
+        if rec.is_stereo:
+            speakers = [f"ch{i}" for i in range(len(rec.channels))]
+            streams = {spk: list(res.words) for spk, res in zip(speakers, results)}
+            source = "sidecar" if rec.metadata.channel_roles else "settings"
+            roles = stereo_roles(streams, self.channel_roles(rec), speakers, detected, source=source)
+            channels = {spk: i for i, spk in enumerate(speakers)}
+            diarizer = "channels"
+        elif self._mono_diarizer is not None:
+            annotation = self._mono_diarizer(rec.channels[0], 16_000, num_speakers=self.settings.num_speakers)
+            regions = [(TimeSpan(seg.start, seg.end), str(label)) for seg, _, label in annotation.itertracks(yield_label=True)]
+            streams = assign_words(results[0].words, regions, fallback="SPEAKER_00")
+            speakers = sorted(streams) or ["SPEAKER_00"]
+            roles = unknown_roles(speakers, "mono call: roles from the conversation are not configured")
+            channels = {}
+            diarizer = self._mono_diarizer.name
+        else:
+            speakers = ["S1"]
+            streams = {"S1": list(results[0].words)}
+            roles = unknown_roles(speakers, "mono call and diarization was not configured: one speaker, role unknown")
+            channels = {"S1": 0}
+            diarizer = NO_DIARIZER
+        turns = build_turns(streams, dict(roles.roles), channels=channels)
+        self.times.add("speakers", t0)
+        transcript = Transcript(
+            call_id=rec.call_id, language=detected, duration=round(rec.duration, 3), turns=turns,
+            asr_model=asr.name, diarizer=diarizer, channels=len(rec.channels), roles=roles,
+        )
+        return transcript, probability

@@ -1,0 +1,1 @@
+"""What reviewers read: call views (CLI JSON), HTML evaluation and agent pages, exports."""
