@@ -269,8 +269,19 @@ def _frame_peak_dbfs(audio: np.ndarray, frame: int = 480) -> float:
     return 20 * math.log10(rms) if rms > 0 else -math.inf
 
 
-def load_recording(path: str | Path, *, max_duration_s: float = 4 * 3600.0, min_duration_s: float = 0.5) -> Recording:
-    """Read, identify, decode and validate one recording and its sidecar."""
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What can be known about a recording without decoding it: id, size, sidecar metadata."""
+
+    path: Path
+    call_id: str
+    size_bytes: int
+    metadata: CallMetadata
+    sidecar_path: Path | None
+
+
+def identify(path: str | Path) -> Identity:
+    """Hash the file (call id) and read its sidecar; cheap enough to decide whether to process it."""
     path = Path(path)
     if path.is_dir():
         raise AudioError(path, "is a directory, not a recording")
@@ -284,10 +295,16 @@ def load_recording(path: str | Path, *, max_duration_s: float = 4 * 3600.0, min_
         raise AudioError(path, f"cannot read: {exc.strerror or exc}") from None
     if size == 0:
         raise AudioError(path, "file is empty (0 bytes)")
-
     sidecar = sidecar_path_for(path)
     metadata = read_sidecar(sidecar) if sidecar else CallMetadata()
+    return Identity(path, call_id, size, metadata, sidecar)
 
+
+def load_recording(path: str | Path | Identity, *, max_duration_s: float = 4 * 3600.0,
+                   min_duration_s: float = 0.5) -> Recording:
+    """Identify, decode and validate one recording and its sidecar."""
+    ident = path if isinstance(path, Identity) else identify(path)
+    path = ident.path
     container, codec, rate, nch, audio = _decode(path, max_duration_s)
     duration = audio.shape[1] / SAMPLE_RATE
     if duration < min_duration_s:
@@ -300,19 +317,21 @@ def load_recording(path: str | Path, *, max_duration_s: float = 4 * 3600.0, min_
     if len(channels) == 2 and _is_dual_mono(channels):
         log.info("%s: both channels carry the same signal; treating it as mono", path.name)
         channels = (channels[0],)
+    metadata = ident.metadata
     if metadata.channel_roles and len(metadata.channel_roles) != len(channels) and len(channels) == 2:
-        raise SidecarError(sidecar or path, "channels", f"lists {len(metadata.channel_roles)} role(s) for a 2-channel recording")
+        raise SidecarError(ident.sidecar_path or path, "channels",
+                           f"lists {len(metadata.channel_roles)} role(s) for a 2-channel recording")
     return Recording(
         path=path,
-        call_id=call_id,
-        size_bytes=size,
+        call_id=ident.call_id,
+        size_bytes=ident.size_bytes,
         container=container,
         codec=codec,
         source_sample_rate=rate,
         source_channels=nch,
         channels=channels,
         metadata=metadata,
-        sidecar_path=sidecar,
+        sidecar_path=ident.sidecar_path,
     )
 
 

@@ -126,14 +126,14 @@ def process_into(path: Path, pipeline: Pipeline, writer: Writer, run_id: str, *,
     t0 = time.perf_counter()
     call_id = None
     try:
-        rec = pipeline.load(path)
-        call_id = rec.call_id
-        if not force and writer.stored_settings_key(rec.call_id) == pipeline.settings_key(rec):
-            rescored = rescore_if_needed(pipeline, writer, rec.call_id, run_id)
-            writer.resolve_failures(str(path), rec.call_id)
-            return CallOutcome(path=str(path), status="rescored" if rescored else "skipped", call_id=rec.call_id,
-                               duration_s=round(rec.duration, 3), seconds=time.perf_counter() - t0)
-        pc = pipeline.process(rec)
+        ident = pipeline.identify(path)
+        call_id = ident.call_id
+        if not force and writer.stored_settings_key(call_id) == pipeline.settings_key(ident.metadata):
+            rescored = rescore_if_needed(pipeline, writer, call_id, run_id)
+            writer.resolve_failures(str(path), call_id)
+            return CallOutcome(path=str(path), status="rescored" if rescored else "skipped", call_id=call_id,
+                               seconds=time.perf_counter() - t0)
+        pc = pipeline.process(pipeline.load(ident))
         writer.save_call(pc, run_id=run_id)
         return outcome_of(pc, "processed", time.perf_counter() - t0)
     except ConfigError:

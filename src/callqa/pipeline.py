@@ -19,10 +19,10 @@ from typing import Callable
 from callqa import __version__
 from callqa.align import assign_words, build_turns
 from callqa.asr import AsrResult, Transcriber, WhisperTranscriber, resolve_model
-from callqa.audio import Recording, load_recording
+from callqa.audio import Identity, Recording, identify, load_recording
 from callqa.roles import stereo_roles, unknown_roles
 from callqa.settings import Settings
-from callqa.types import CallRecord, ProcessedCall, Role, TimeSpan, Transcript
+from callqa.types import CallMetadata, CallRecord, ProcessedCall, Role, TimeSpan, Transcript
 
 log = logging.getLogger("callqa.pipeline")
 
@@ -71,17 +71,20 @@ class Pipeline:
     def mono_diarizer_name(self) -> str:
         return getattr(self._mono_diarizer, "name", NO_DIARIZER) if self._mono_diarizer else NO_DIARIZER
 
-    def settings_key(self, recording: Recording) -> str:
-        """What the stored transcript depends on; a call stored with the same key is skipped."""
-        language = self.language_for(recording.metadata.language)
+    def settings_key(self, metadata: CallMetadata) -> str:
+        """What the stored transcript depends on; a call stored with the same key is skipped.
+
+        Computed from settings and the sidecar only (no decoding), so a batch can
+        skip stored calls after hashing the file.
+        """
+        language = self.language_for(metadata.language)
         key = {
             "transcript_version": TRANSCRIPT_VERSION,
             "asr": self.transcriber(language).name,
             "language": language,
-            "channels": len(recording.channels),
-            "channel_roles": [r.value for r in self.channel_roles(recording)] if recording.is_stereo else None,
-            "diarizer": None if recording.is_stereo else self.mono_diarizer_name,
-            "num_speakers": None if recording.is_stereo else self.settings.num_speakers,
+            "channel_roles": [r.value for r in (metadata.channel_roles or self.settings.channel_roles)],
+            "mono_diarizer": self.mono_diarizer_name,
+            "num_speakers": self.settings.num_speakers,
         }
         return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -90,7 +93,10 @@ class Pipeline:
 
     # ------------------------------------------------------------------ processing
 
-    def load(self, path: str | Path) -> Recording:
+    def identify(self, path: str | Path) -> Identity:
+        return identify(path)
+
+    def load(self, path: str | Path | Identity) -> Recording:
         t0 = time.perf_counter()
         rec = load_recording(path, max_duration_s=self.settings.max_duration_s)
         self.times.add("decode", t0)
@@ -101,10 +107,10 @@ class Pipeline:
         rec = path_or_recording if isinstance(path_or_recording, Recording) else self.load(path_or_recording)
         transcript, language_probability = self.transcribe(rec)
         record = CallRecord(
-            call_id=rec.call_id, source_path=str(rec.path), size_bytes=rec.size_bytes, container=rec.container,
+            call_id=rec.call_id, source_path=str(rec.path.resolve()), size_bytes=rec.size_bytes, container=rec.container,
             codec=rec.codec, source_sample_rate=rec.source_sample_rate, channels=len(rec.channels),
             duration_s=rec.duration, language_probability=language_probability,
-            settings_key=self.settings_key(rec), metadata=rec.metadata,
+            settings_key=self.settings_key(rec.metadata), metadata=rec.metadata,
         )
         return ProcessedCall(record=record, transcript=transcript)
 

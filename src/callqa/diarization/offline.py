@@ -55,8 +55,6 @@ FBANK_SHIFT = 0.010
 FBANK_LENGTH = 0.025
 #: Fewest fbank frames worth an embedding (0.25 s); fewer gives no embedding.
 MIN_EMBED_FRAMES = 25
-#: Longest stretch embedded per (window, speaker), in fbank frames (speed bound).
-MAX_EMBED_FRAMES = 1000
 #: A (window, speaker) embedding takes part in clustering only with at least this much clean speech.
 MIN_CLUSTER_SPEECH_S = 1.0
 #: Two clusters whose centroids are at least this cosine-similar are one speaker (auto count only).
@@ -175,6 +173,28 @@ class CampPlusEmbedder:
                 dither=0.0,
             )
         return feats.numpy()
+
+    def frame_level(self, feats: np.ndarray) -> np.ndarray:
+        """CAM++ up to (not including) statistics pooling over a whole call: (channels, frames / 2)."""
+        import torch
+
+        x = torch.from_numpy(np.ascontiguousarray(feats - feats.mean(axis=0, keepdims=True), dtype=np.float32))[None]
+        with torch.inference_mode():
+            h = self._model.head(x.permute(0, 2, 1))
+            for name, layer in self._model.xvector.named_children():
+                if name == "stats":
+                    break
+                h = layer(h)
+        return h[0].numpy()
+
+    def pool(self, frames: np.ndarray) -> np.ndarray:
+        """Statistics pooling + embedding layer over selected frame-level outputs (channels, n)."""
+        import torch
+
+        with torch.inference_mode():
+            h = torch.from_numpy(np.ascontiguousarray(frames))[None]
+            e = self._model.xvector.dense(self._model.xvector.stats(h))[0].numpy()
+        return e / max(float(np.linalg.norm(e)), 1e-8)
 
     def embed(self, feats: np.ndarray) -> np.ndarray:
         """One L2-normalised embedding of a (frames, 80) feature matrix."""
@@ -297,6 +317,10 @@ class OfflineConfig:
     segmentation_batch_size: int = 1
     #: drop gaps shorter than this inside one speaker's turns (seconds)
     min_duration_off: float = 0.0
+    #: "window": CAM++ on each (window, speaker) selection; "call": CAM++ once over the call, pooled per selection
+    embedding_mode: str = "window"
+    #: longest stretch embedded per (window, speaker), fbank frames ("window" mode)
+    max_embed_frames: int = 1000
 
 
 class OfflineDiarizer:
@@ -387,6 +411,9 @@ class OfflineDiarizer:
         frame_step = window.duration / n_frames
         feats = self._embedder.features(audio)
         n_fbank = feats.shape[0]
+        pooled = self.config.embedding_mode == "call"
+        if pooled:
+            frame_out = self._embedder.frame_level(feats)
         out = np.full((chunks, local, self._embedder.dimension), np.nan, dtype=np.float32)
         clean_s = np.zeros((chunks, local))
         overlap = binary.sum(axis=2) > 1  # (chunks, frames)
@@ -410,8 +437,12 @@ class OfflineDiarizer:
                     sel = speaking[seg_idx]
                 if sel.sum() < MIN_EMBED_FRAMES:
                     continue
-                chosen = idx[sel][:MAX_EMBED_FRAMES]
-                out[c, s] = self._embedder.embed(feats[chosen])
+                if pooled:
+                    chosen = np.unique(np.minimum(idx[sel] // 2, frame_out.shape[1] - 1))
+                    out[c, s] = self._embedder.pool(frame_out[:, chosen])
+                else:
+                    chosen = idx[sel][: self.config.max_embed_frames]
+                    out[c, s] = self._embedder.embed(feats[chosen])
         return out, clean_s
 
 
