@@ -216,10 +216,10 @@ def _decode(path: Path, max_duration_s: float) -> tuple[str, str, int, int, np.n
         src_channels = int(stream.codec_context.channels or 0)
         if src_channels > 2:
             raise AudioError(path, f"{src_channels} audio channels; callqa takes mono or stereo (one party per channel)")
-        declared = None
-        if stream.duration is not None and stream.time_base is not None:
+        declared = _declared_wav_duration(path) if container.format.name == "wav" else None
+        if declared is None and stream.duration is not None and stream.time_base is not None:
             declared = float(stream.duration * stream.time_base)
-        elif container.duration is not None:
+        if declared is None and container.duration is not None:
             declared = container.duration / 1_000_000
         if declared is not None and declared > max_duration_s:
             raise AudioError(path, f"recording is {declared:.0f} s long; the maximum is {max_duration_s:.0f} s (CALLQA_MAX_DURATION)")
@@ -252,6 +252,20 @@ def _decode(path: Path, max_duration_s: float) -> tuple[str, str, int, int, np.n
     if declared is not None and decoded < declared * 0.98 - TRUNCATION_TOLERANCE_S:
         raise AudioError(path, f"truncated audio: the file declares {declared:.1f} s but holds {decoded:.1f} s")
     return container.format.name, codec, src_rate, src_channels, audio
+
+
+def _declared_wav_duration(path: Path) -> float | None:
+    """Duration a PCM WAV header declares (FFmpeg derives WAV durations from the file size instead)."""
+    import wave
+
+    try:
+        with wave.open(str(path), "rb") as w:
+            frames, rate = w.getnframes(), w.getframerate()
+    except (wave.Error, EOFError, OSError):
+        return None
+    if rate <= 0 or frames <= 0 or frames >= 0xFFFFFFFF // 8:  # streaming writers leave 0 / 0xFFFFFFFF
+        return None
+    return frames / rate
 
 
 def _av_reason(exc: Exception) -> str:

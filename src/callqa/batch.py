@@ -102,6 +102,7 @@ def run_batch(
         if on_start:
             on_start(len(files) + len(problems))
         for path, reason in problems:
+            path = path.resolve()
             err = InputError(path, reason, stage="discover")
             writer.record_failure(run_id, path, err)
             _emit(summary, failure_outcome(path, err), on_result)
@@ -125,6 +126,7 @@ def process_into(path: Path, pipeline: Pipeline, writer: Writer, run_id: str, *,
     """Load, skip-or-process, store one recording; failures are recorded, not raised (ConfigError is)."""
     t0 = time.perf_counter()
     call_id = None
+    path = Path(path).resolve()  # failures and calls name files the same way
     try:
         ident = pipeline.identify(path)
         call_id = ident.call_id
