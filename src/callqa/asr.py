@@ -81,12 +81,16 @@ def _is_model_dir(path: Path) -> bool:
 
 
 def _english_only(path: Path) -> bool:
+    """English-only Whisper vocabularies have 51864 tokens, multilingual ones 51865 or more."""
+    vocabulary = path / "vocabulary.txt"
+    if vocabulary.is_file():
+        with vocabulary.open(encoding="utf-8") as fh:
+            return sum(1 for _ in fh) < 51865
     try:
-        config = json.loads((path / "config.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        return False
-    # multilingual Whisper vocabularies have 51865+ tokens, English-only ones 51864
-    return int(config.get("vocab_size", 0) or 0) == 51864 or path.name.endswith(".en")
+        tokenizer = json.loads((path / "tokenizer.json").read_text(encoding="utf-8"))
+        return len(tokenizer["model"]["vocab"]) + len(tokenizer.get("added_tokens", [])) < 51865
+    except (OSError, KeyError, TypeError, json.JSONDecodeError):
+        return path.name.endswith(".en")
 
 
 def packaged_tiny_en() -> Path | None:
