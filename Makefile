@@ -21,7 +21,7 @@ export PREFECT_LOGGING_LEVEL ?= WARNING
 
 DEMO_DB ?= demo.duckdb
 
-.PHONY: demo test install system-deps bench eval samples clean lint
+.PHONY: demo test install system-deps bench eval samples clean lint lock
 
 demo: install system-deps
 	$(BIN)/python -m flows.nightly --inbox sample_audio --db $(DEMO_DB)
@@ -57,6 +57,13 @@ eval: install system-deps
 
 samples: install system-deps
 	$(BIN)/python tools/make_samples.py
+
+# Refresh the lock after a deliberate upgrade of pyproject.toml pins.
+lock: install
+	{ echo "# Lock of the tested environment (pip freeze of a fresh 'make install'), used as constraints."; \
+	  echo "# Regenerate with: make lock"; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v -e '@ file' -e '^callqa' | sed -e 's/^torch==\(.*\)+cpu/torch==\1/'; \
+	  echo "torchaudio==2.11.0"; } > constraints.txt
 
 lint:
 	$(BIN)/python -m ruff check src tests flows bench tools
