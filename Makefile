@@ -3,13 +3,15 @@
 #   make test   install everything, run the whole test suite
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.callqa-installed
+# What to install: editable with test tools here; the Dockerfile passes INSTALL_SPEC=. (no tests, not editable).
+INSTALL_SPEC ?= -e .[test]
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: ffmpeg (torchcodec's decoders, audio redaction), espeak-ng
 # (regenerating sample and evaluation calls), chromium (HTML page tests).
-APT_PACKAGES := ffmpeg espeak-ng chromium
+APT_PACKAGES ?= ffmpeg espeak-ng chromium
 
 # Offline and quiet: no telemetry, no hub look-ups at run time.
 export DO_NOT_TRACK := 1
@@ -38,8 +40,8 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt tools/torchaudio_nocuda.py
 	$(BIN)/python tools/torchaudio_nocuda.py --version 2.11.0 --out .wheels
 	$(BIN)/pip install --quiet -c constraints.txt torch==2.13.0 .wheels/torchaudio-2.11.0+nocuda-*.whl
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
-	$(BIN)/python -c "import torchaudio, pyannote.audio, faster_whisper, callqa" 
+	$(BIN)/pip install --quiet -c constraints.txt $(INSTALL_SPEC)
+	$(BIN)/python -c "import torchaudio, pyannote.audio, faster_whisper, callqa"
 	touch $(STAMP)
 
 system-deps:
