@@ -1,0 +1,32 @@
+"""Hand-built transcripts for the rule, metric and scoring tests (no model, no audio)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from callqa.types import Role, RoleAssignment, TimeSpan, Transcript, Turn, Word
+
+WordSpec = tuple[str, float, float]
+
+
+def words_at(text: str, start: float, *, step: float = 0.4, length: float = 0.3) -> list[WordSpec]:
+    """``"a b c"`` starting at ``start`` -> [("a", start, start+length), ("b", start+step, ...), ...]."""
+    return [(w, round(start + k * step, 3), round(start + k * step + length, 3)) for k, w in enumerate(text.split())]
+
+
+def transcript(turns: Sequence[tuple[str, Sequence[WordSpec] | tuple[float, str]]], *, duration: float | None = None,
+               language: str = "en", call_id: str = "c" * 64) -> Transcript:
+    """Turns as ``(role, [(word, start, end), ...])`` or ``(role, (start, "text"))`` (0.4 s per word)."""
+    built = []
+    for i, (role, spec) in enumerate(turns):
+        if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], str):
+            spec = words_at(spec[1], spec[0])
+        words = tuple(Word(t, s, e, 0.9) for t, s, e in spec)
+        span = TimeSpan(min(w.start for w in words), max(w.end for w in words)) if words else TimeSpan(0, 0)
+        speaker = {"agent": "A", "customer": "C"}.get(role, "S1")
+        built.append(Turn(index=i, speaker=speaker, role=Role(role), span=span, words=words))
+    end = max((t.span.end for t in built), default=0.0)
+    speakers = sorted({(t.speaker, t.role) for t in built})
+    return Transcript(call_id=call_id, language=language, duration=duration if duration is not None else end + 0.5,
+                      turns=tuple(built), asr_model="hand", diarizer="hand", channels=2,
+                      roles=RoleAssignment(tuple(speakers), 1.0, "hand", "built by a test"))
