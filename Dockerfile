@@ -53,7 +53,7 @@ ENV PATH=/opt/callqa/bin:$PATH \
     PYANNOTE_METRICS_ENABLED=0 \
     HF_HUB_OFFLINE=1 \
     PYTHONUNBUFFERED=1
-USER callqa
+USER 10001:10001
 VOLUME ["/data", "/inbox"]
 ENTRYPOINT ["callqa"]
 CMD ["--help"]
