@@ -1,0 +1,154 @@
+"""Bank details: IBAN (mod-97, written or spoken with its country letters), account and routing numbers."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator
+
+from stdnum import iban as std_iban
+from stdnum.us import rtn
+
+from callqa.pii.base import Candidate, DigitRun, PiiDocument, aligned_windows, refs_of, register, with_context
+
+ACCOUNT_CONTEXT = (
+    "account", "acct", "checking", "savings", "bank",
+    "счет", "счета", "расчетн", "лицев", "реквизит", "банк",
+    "konto", "konta", "rachun", "numer rachunku", "numer konta", "bank",
+)
+IBAN_CONTEXT = ("iban", "international bank", "swift", "bic", "transfer", "перевод", "przelew", "konto", "konta",
+                "rachun", "счет", "account")
+ROUTING_CONTEXT = ("routing", "aba", "transit number", "bank code", "sort code")
+
+# letter names as a recogniser may write them when someone spells a country code
+_LETTER_NAMES = {
+    "bee": "b", "cee": "c", "see": "c", "dee": "d", "ee": "e", "ef": "f", "eff": "f", "gee": "g", "aitch": "h",
+    "jay": "j", "kay": "k", "el": "l", "ell": "l", "em": "m", "en": "n", "pee": "p", "pe": "p", "ar": "r",
+    "es": "s", "ess": "s", "tee": "t", "te": "t", "vee": "v", "zed": "z", "zee": "z", "de": "d", "be": "b",
+}
+_WRITTEN_IBAN = re.compile(r"(?i)(?<![a-z0-9])([a-z]{2}[ \-]?\d{2}(?:[ \-]?[a-z0-9]){11,32})")
+
+
+def iban_valid(value: str) -> bool:
+    try:
+        return bool(std_iban.is_valid(value))
+    except Exception:  # stdnum raises only its own errors, but never let a checksum crash detection
+        return False
+
+
+def _letters(word: str) -> str | None:
+    w = word.strip(".,;:-").casefold()
+    if len(w) == 1 and w.isalpha() and w.isascii():
+        return w
+    return _LETTER_NAMES.get(w)
+
+
+def _country_before(doc: PiiDocument, run: DigitRun) -> tuple[str, tuple[tuple[int, int], ...]] | None:
+    """Country letters said just before a run: "PL 61 ...", "P L 61 ...", "pee el six one", "PL61 ..."."""
+    t_pos, w = min(refs_of(run.nums[:1]))
+    words = doc.turns[t_pos].words
+    first = words[w].text.strip().casefold()
+    m = re.match(r"^([a-z]{2})[\-]?\d", first)
+    if m:
+        return m.group(1), ()
+    if w >= 1:
+        prev = words[w - 1].text.strip(" .,;:-").casefold()
+        if len(prev) == 2 and prev.isalpha() and prev.isascii():
+            return prev, ((t_pos, w - 1),)
+        if w >= 2:
+            a, b = _letters(words[w - 2].text), _letters(words[w - 1].text)
+            if a and b:
+                return a + b, ((t_pos, w - 2), (t_pos, w - 1))
+    return None
+
+
+@register("iban.v1")
+class IbanDetector:
+    """IBANs written ("PL61 1090 ...") or spoken with the country letters, and Polish NRB account numbers (26 digits)."""
+
+    entities = ("IBAN",)
+    name = "iban.v1"
+
+    def find(self, doc: PiiDocument) -> Iterable[Candidate]:
+        yield from self._written(doc)
+        for run in doc.runs:
+            yield from self._spoken(doc, run)
+
+    def _written(self, doc: PiiDocument) -> Iterator[Candidate]:
+        for t_pos, tw in enumerate(doc.words):
+            for m in _WRITTEN_IBAN.finditer(tw.text):
+                raw = m.group(1)
+                # trim trailing characters until the checksum holds (the pattern is greedy)
+                for end in range(len(raw), 14, -1):
+                    compact = re.sub(r"[ \-]", "", raw[:end]).upper()
+                    if compact[-1:].isalnum() and iban_valid(compact):
+                        refs = tuple((t_pos, i) for i in tw.words_in(m.start(1), m.start(1) + end))
+                        context = doc.find_context(refs, IBAN_CONTEXT)
+                        yield Candidate("IBAN", with_context(0.9, context, 0.05), refs, compact,
+                                        f"written IBAN ({compact[:2]}, {len(compact)} characters)", "mod-97", context)
+                        break
+
+    def _spoken(self, doc: PiiDocument, run: DigitRun) -> Iterator[Candidate]:
+        digits = run.digits
+        if len(digits) < 12:
+            return
+        found = _country_before(doc, run)
+        if found:
+            country, letter_refs = found
+            for a, b in aligned_windows(run, range(len(digits), 11, -1)):
+                if a != 0:
+                    break
+                value = country.upper() + digits[:b]
+                if iban_valid(value):
+                    refs = tuple(sorted(set(refs_of(run.nums_between(0, b))) | set(letter_refs)))
+                    context = doc.find_context(refs, IBAN_CONTEXT)
+                    yield Candidate("IBAN", with_context(0.9, context, 0.05), refs, value,
+                                    f"spoken IBAN ({value[:2]}, {len(value)} characters)", "mod-97", context,
+                                    ("spoken",))
+                    return
+        # Polish NRB: the 26 digits of a PL IBAN said without "PL"
+        for a, b in aligned_windows(run, (26,)):
+            value = "PL" + digits[a:b]
+            if iban_valid(value):
+                refs = refs_of(run.nums_between(a, b))
+                context = doc.find_context(refs, IBAN_CONTEXT + ACCOUNT_CONTEXT)
+                base = 0.85 if (context or doc.language == "pl") else 0.7
+                yield Candidate("IBAN", with_context(base, context, 0.1), refs, value,
+                                "Polish account number (NRB, 26 digits)", "mod-97", context)
+
+
+@register("bank_account.v1")
+class BankAccountDetector:
+    """8-20 digits said after "account number", "номер счёта", "numer konta" (no checksum is universal)."""
+
+    entities = ("BANK_ACCOUNT",)
+    name = "bank_account.v1"
+
+    def find(self, doc: PiiDocument) -> Iterable[Candidate]:
+        for run in doc.runs:
+            digits = run.digits
+            if run.plus or not 8 <= len(digits) <= 20:
+                continue
+            refs = refs_of(run.nums)
+            context = doc.find_context(refs, ACCOUNT_CONTEXT)
+            if context:
+                yield Candidate("BANK_ACCOUNT", 0.8, refs, digits, f"{len(digits)} digits after an account context word",
+                                context=context)
+
+
+@register("routing_number.v1")
+class RoutingNumberDetector:
+    """US ABA routing numbers: 9 digits with the ABA checksum (``stdnum.us.rtn``) and a context word."""
+
+    entities = ("ROUTING_NUMBER",)
+    name = "routing_number.v1"
+
+    def find(self, doc: PiiDocument) -> Iterable[Candidate]:
+        for run in doc.runs:
+            digits = run.digits
+            if len(digits) != 9 or not rtn.is_valid(digits):
+                continue
+            refs = refs_of(run.nums)
+            context = doc.find_context(refs, ROUTING_CONTEXT)
+            if context:
+                yield Candidate("ROUTING_NUMBER", 0.9, refs, digits, "9 digits after a routing context word", "ABA",
+                                context)
