@@ -2,6 +2,7 @@
 
 from callqa.cli._app import app
 from callqa.cli import core  # noqa: F401  (run, show, sql)
+from callqa.cli import pii  # noqa: F401  (redact-audio)
 
 
 def main() -> None:

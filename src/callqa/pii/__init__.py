@@ -19,6 +19,7 @@ from callqa.pii.base import (
     Detector,
     PiiDocument,
     detect,
+    get_detector,
     mask_digits,
     mask_value,
     register,
@@ -36,6 +37,6 @@ from callqa.pii.redact import (
 
 __all__ = [
     "AudioRedaction", "Candidate", "DEFAULT_DETECTORS", "DETECTORS", "Detector", "ENTITIES", "MIN_SCORE", "PiiDocument",
-    "Redacted", "card_brand", "detect", "mask_digits", "mask_value", "redact_audio", "redact_channels",
+    "Redacted", "card_brand", "detect", "get_detector", "mask_digits", "mask_value", "redact_audio", "redact_channels",
     "redact_transcript", "redaction_intervals", "register", "snils_valid",
 ]

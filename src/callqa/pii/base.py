@@ -19,9 +19,9 @@ from __future__ import annotations
 import bisect
 import logging
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
+from typing import Iterable, Iterator, Protocol, Sequence
 
-from callqa.errors import ConfigError
+from callqa.registry import Registry
 from callqa.normalize import NumberToken, fold, is_filler, number_language, spoken_numbers
 from callqa.types import Evidence, PiiSpan, Role, TimeSpan, Transcript, Turn
 
@@ -59,49 +59,19 @@ ENTITIES = (
 # --------------------------------------------------------------------------- registry
 
 
-D = TypeVar("D")
-
-
-class DetectorRegistry:
-    """Versioned detector names (``"card.v1"``) -> detector factories.
-
-    Old versions never change behaviour: a new behaviour is a new name.
-    Registering a name twice is an error; asking for an unknown name raises
-    :class:`~callqa.errors.ConfigError` listing the known ones.
-    """
-
-    def __init__(self, kind: str):
-        self.kind = kind
-        self._items: dict[str, Callable[[], "Detector"]] = {}
-        self._instances: dict[str, "Detector"] = {}
-
-    def register(self, name: str) -> Callable[[D], D]:
-        def deco(factory: D) -> D:
-            if name in self._items:
-                raise ValueError(f"{self.kind} {name!r} is already registered")
-            self._items[name] = factory  # type: ignore[assignment]
-            return factory
-
-        return deco
-
-    def get(self, name: str) -> "Detector":
-        if name not in self._items:
-            raise ConfigError(f"unknown {self.kind} {name!r}; known: {', '.join(sorted(self._items))}")
-        if name not in self._instances:
-            det = self._items[name]()
-            det.name = name
-            self._instances[name] = det
-        return self._instances[name]
-
-    def names(self) -> tuple[str, ...]:
-        return tuple(sorted(self._items))
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._items
-
-
-DETECTORS = DetectorRegistry("pii detector")
+#: Detector classes by versioned name ("card.v1"); see :mod:`callqa.registry` for the contract.
+DETECTORS: Registry[type] = Registry("pii detector")
 register = DETECTORS.register
+_INSTANCES: dict[str, "Detector"] = {}
+
+
+def get_detector(name: str) -> "Detector":
+    """The (shared, stateless) detector registered as ``name``; ConfigError listing the known names otherwise."""
+    if name not in _INSTANCES:
+        det = DETECTORS.get(name)()
+        det.name = name
+        _INSTANCES[name] = det
+    return _INSTANCES[name]
 
 
 # --------------------------------------------------------------------------- the prepared call
@@ -532,7 +502,7 @@ def detect(transcript: Transcript, *, language: str | None = None, detectors: Se
     index); after :func:`callqa.pii.redact_transcript` use the spans it returns.
     """
     names = tuple(detectors) if detectors is not None else DEFAULT_DETECTORS
-    dets = [DETECTORS.get(n) for n in names]
+    dets = [get_detector(n) for n in names]
     doc = PiiDocument(transcript, language)
     cands: list[Candidate] = []
     for det in dets:
@@ -568,7 +538,7 @@ def aligned_windows(run: DigitRun, lengths: Iterable[int]) -> Iterator[tuple[int
 
 
 __all__ = [
-    "Candidate", "DEFAULT_DETECTORS", "DETECTORS", "Detector", "DetectorRegistry", "DigitRun", "ENTITIES", "MIN_SCORE",
+    "Candidate", "DEFAULT_DETECTORS", "DETECTORS", "Detector", "get_detector", "DigitRun", "ENTITIES", "MIN_SCORE",
     "Num", "PiiDocument", "TurnWords", "aligned_windows", "build_spans", "detect", "mask_digits", "mask_email",
     "mask_value", "refs_of", "register", "token_for", "with_context",
 ]
