@@ -1,7 +1,8 @@
 """Process many recordings with one writer: skip what is stored, record what fails, go on.
 
 Used by ``callqa run``; the Prefect flows use the same pieces
-(:func:`process_one` in workers, :meth:`Writer.save_call` in one writer).
+(:func:`skip_if_stored` in the flow process, ``Pipeline.process`` in workers,
+:func:`store_processed` / :func:`record_failed` in the one writer).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from callqa.audio import discover
-from callqa.errors import AudioError, CallQAError, ConfigError, InputError, SidecarError
+from callqa.audio import Identity, discover
+from callqa.errors import CallQAError, ConfigError, InputError
 from callqa.pipeline import Pipeline
 from callqa.privacy import safe_reason
 from callqa.store import Store, Writer
@@ -94,24 +95,40 @@ def run_batch(
     """
     files, problems = discover([Path(p) for p in paths])
     with store.writing() as writer:
-        crashed = writer.mark_crashed_runs()
-        if crashed:
-            log.warning("%d earlier run(s) did not finish (killed?); their unfinished calls are retried now", crashed)
-        run_id = writer.start_run(kind, _settings_summary(pipeline))
+        run_id = begin_run(writer, pipeline, kind)
         summary = BatchSummary(run_id)
         if on_start:
             on_start(len(files) + len(problems))
-        for path, reason in problems:
-            path = path.resolve()
-            err = InputError(path, reason, stage="discover")
-            writer.record_failure(run_id, path, err)
-            _emit(summary, failure_outcome(path, err), on_result)
+        for outcome in record_problems(writer, run_id, problems):
+            _emit(summary, outcome, on_result)
         for path in files:
             _emit(summary, process_into(path, pipeline, writer, run_id, force=force), on_result)
             writer.maybe_publish()
-        writer.finish_run(run_id, files_seen=len(files) + len(problems), processed=summary.count("processed"),
-                          skipped=summary.count("skipped") + summary.count("rescored"), failed=summary.failed)
+        finish_batch(writer, summary, files_seen=len(files) + len(problems))
     return summary
+
+
+def begin_run(writer: Writer, pipeline: Pipeline, kind: str, extra: dict | None = None) -> str:
+    """Mark runs a killed process left 'running' as crashed, then open a new run; returns its id."""
+    crashed = writer.mark_crashed_runs()
+    if crashed:
+        log.warning("%d earlier run(s) did not finish (killed?); their unfinished calls are retried now", crashed)
+    return writer.start_run(kind, {**settings_summary(pipeline), **(extra or {})})
+
+
+def finish_batch(writer: Writer, summary: "BatchSummary", *, files_seen: int, status: str | None = None) -> None:
+    writer.finish_run(summary.run_id, files_seen=files_seen, processed=summary.count("processed"),
+                      skipped=summary.count("skipped") + summary.count("rescored"), failed=summary.failed,
+                      status=status)
+
+
+def record_problems(writer: Writer, run_id: str, problems: Iterable[tuple[Path, str]]) -> list[CallOutcome]:
+    """Record what discovery could not use (missing path, unreadable directory) as failures."""
+    outcomes = []
+    for path, reason in problems:
+        path = Path(path).resolve()
+        outcomes.append(record_failed(writer, run_id, path, InputError(path, reason, stage="discover")))
+    return outcomes
 
 
 def _emit(summary: BatchSummary, outcome: CallOutcome, on_result: Callable[[CallOutcome], None] | None) -> None:
@@ -130,23 +147,49 @@ def process_into(path: Path, pipeline: Pipeline, writer: Writer, run_id: str, *,
     try:
         ident = pipeline.identify(path)
         call_id = ident.call_id
-        if not force and writer.stored_settings_key(call_id) == pipeline.settings_key(ident.metadata):
-            rescored = rescore_if_needed(pipeline, writer, call_id, run_id)
-            writer.resolve_failures(str(path), call_id)
-            return CallOutcome(path=str(path), status="rescored" if rescored else "skipped", call_id=call_id,
-                               seconds=time.perf_counter() - t0)
+        if (stored := skip_if_stored(ident, pipeline, writer, run_id, force=force, started=t0)) is not None:
+            return stored
         pc = pipeline.process(pipeline.load(ident))
-        writer.save_call(pc, run_id=run_id)
-        return outcome_of(pc, "processed", time.perf_counter() - t0)
+        return store_processed(writer, pc, run_id, time.perf_counter() - t0)
     except ConfigError:
         raise
-    except (AudioError, SidecarError, CallQAError) as exc:
-        writer.record_failure(run_id, path, exc, call_id=call_id)
-        return failure_outcome(path, exc, call_id=call_id, seconds=time.perf_counter() - t0)
-    except Exception as exc:  # a bug or a library failure: record it, keep the batch going
-        log.debug("unexpected failure on %s", path, exc_info=True)
-        writer.record_failure(run_id, path, exc, call_id=call_id, stage="process")
-        return failure_outcome(path, exc, call_id=call_id, seconds=time.perf_counter() - t0, stage="process")
+    except Exception as exc:  # CallQAError, or a bug / library failure: record it, keep the batch going
+        if not isinstance(exc, CallQAError):
+            log.debug("unexpected failure on %s", path, exc_info=True)
+        return record_failed(writer, run_id, path, exc, call_id=call_id, seconds=time.perf_counter() - t0)
+
+
+def skip_if_stored(ident: Identity, pipeline: Pipeline, writer: Writer, run_id: str, *, force: bool = False,
+                   started: float | None = None) -> CallOutcome | None:
+    """The outcome for a call already stored with the same settings (re-scored if its pack changed), else None.
+
+    Needs only :meth:`Pipeline.identify` (hash + sidecar): nothing is decoded.
+    """
+    if force or writer.stored_settings_key(ident.call_id) != pipeline.settings_key(ident.metadata):
+        return None
+    path = str(Path(ident.path).resolve())
+    rescored = rescore_if_needed(pipeline, writer, ident.call_id, run_id)
+    writer.resolve_failures(path, ident.call_id)
+    return CallOutcome(path=path, status="rescored" if rescored else "skipped", call_id=ident.call_id,
+                       seconds=time.perf_counter() - started if started is not None else 0.0)
+
+
+def store_processed(writer: Writer, pc: ProcessedCall, run_id: str, seconds: float) -> CallOutcome:
+    """Write one processed call (one transaction; resolves the file's earlier failures)."""
+    writer.save_call(pc, run_id=run_id)
+    return outcome_of(pc, "processed", seconds)
+
+
+def record_failed(writer: Writer, run_id: str, path: str | Path, error: BaseException, *, call_id: str | None = None,
+                  seconds: float = 0.0, stage: str | None = None, error_type: str | None = None) -> CallOutcome:
+    """Record a failure of one file (stage and reason, no transcript text) and return its outcome.
+
+    Errors that are not callqa's own (a bug, a library failure) are filed under stage ``process``.
+    """
+    if stage is None and not isinstance(error, CallQAError) and not hasattr(error, "stage"):
+        stage = "process"
+    writer.record_failure(run_id, path, error, call_id=call_id, stage=stage, error_type=error_type)
+    return failure_outcome(path, error, call_id=call_id, seconds=seconds, stage=stage)
 
 
 def rescore_if_needed(pipeline: Pipeline, writer: Writer, call_id: str, run_id: str) -> bool:
@@ -157,7 +200,8 @@ def rescore_if_needed(pipeline: Pipeline, writer: Writer, call_id: str, run_id: 
     return scorer.rescore_stored(writer, call_id, run_id)
 
 
-def _settings_summary(pipeline: Pipeline) -> dict:
+def settings_summary(pipeline: Pipeline) -> dict:
+    """What a run was made with (stored in ``runs.settings``)."""
     s = pipeline.settings
     return {
         "model": s.model, "language": s.language, "compute_type": s.compute_type, "beam_size": s.beam_size,

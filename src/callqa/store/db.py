@@ -228,8 +228,10 @@ class Writer:
             )
         return run_id
 
-    def finish_run(self, run_id: str, *, files_seen: int, processed: int, skipped: int, failed: int) -> None:
-        status = "completed_with_failures" if failed else "completed"
+    def finish_run(self, run_id: str, *, files_seen: int, processed: int, skipped: int, failed: int,
+                   status: str | None = None) -> None:
+        """Close a run; ``status`` overrides the default (e.g. ``failed`` when a run stops on a configuration error)."""
+        status = status or ("completed_with_failures" if failed else "completed")
         with self.transaction() as con:
             con.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, files_seen = ?, calls_processed = ?, calls_skipped = ?, "
@@ -247,7 +249,8 @@ class Writer:
     # ------------------------------------------------------------------ failures
 
     def record_failure(self, run_id: str | None, path: str | Path, error: BaseException, *, call_id: str | None = None,
-                       stage: str | None = None) -> None:
+                       stage: str | None = None, error_type: str | None = None) -> None:
+        """``error_type`` names the original error when ``error`` wraps one (a task result from a worker)."""
         from callqa.privacy import safe_reason
 
         stage = stage or getattr(error, "stage", None) or "unknown"
@@ -260,7 +263,7 @@ class Writer:
             con.execute(
                 "INSERT INTO failures (failure_id, run_id, path, call_id, stage, error_type, reason, transient, attempt, failed_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [uuid.uuid4().hex, run_id, str(path), call_id, stage, type(error).__name__, reason, transient, int(prev) + 1, _now()],
+                [uuid.uuid4().hex, run_id, str(path), call_id, stage, error_type or type(error).__name__, reason, transient, int(prev) + 1, _now()],
             )
 
     def resolve_failures(self, path: str, call_id: str | None) -> None:
