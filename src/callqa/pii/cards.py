@@ -31,6 +31,8 @@ from callqa.pii.base import (
 
 # (brand, prefix ranges as (low, high) over the first len(low) digits, lengths)
 _BRANDS: tuple[tuple[str, tuple[tuple[str, str], ...], tuple[int, ...]], ...] = (
+    ("Verve", (("506099", "506198"), ("650002", "650027")), (16, 18, 19)),
+    ("Dankort", (("5019", "5019"),), (16,)),
     ("American Express", (("34", "34"), ("37", "37")), (15,)),
     ("Mir", (("2200", "2204"),), (16, 17, 18, 19)),
     ("Mastercard", (("51", "55"), ("2221", "2720")), (16,)),
@@ -39,8 +41,6 @@ _BRANDS: tuple[tuple[str, tuple[tuple[str, str], ...], tuple[int, ...]], ...] = 
     ("JCB", (("3528", "3589"),), (16, 17, 18, 19)),
     ("Diners Club", (("300", "305"), ("3095", "3095"), ("36", "36"), ("38", "39")), (14, 15, 16, 17, 18, 19)),
     ("UnionPay", (("62", "62"), ("81", "81")), (16, 17, 18, 19)),
-    ("Dankort", (("5019", "5019"),), (16,)),
-    ("Verve", (("506099", "506198"), ("650002", "650027")), (16, 18, 19)),
     ("Maestro", (("50", "50"), ("56", "69")), (12, 13, 14, 15, 16, 17, 18, 19)),
     ("RuPay", (("60", "60"), ("65", "65"), ("81", "82"), ("508", "508")), (16,)),
     ("Troy", (("9792", "9792"),), (16,)),
@@ -82,12 +82,13 @@ def luhn_ok(number: str) -> bool:
     return number.isdigit() and luhn.is_valid(number)
 
 
-def _card_candidates(doc: PiiDocument, run: DigitRun) -> Iterator[tuple[int, int, Candidate]]:
+def _best_card(doc: PiiDocument, run: DigitRun, start: int) -> tuple[int, int, Candidate] | None:
+    """The most likely card number in the run at or after digit offset ``start``."""
     digits = run.digits
-    if len(digits) < 13:
-        return
     best: tuple[tuple, int, int, Candidate] | None = None
     for a, b in aligned_windows(run, range(13, 20)):
+        if a < start:
+            continue
         number = digits[a:b]
         if not luhn_ok(number) or set(number) == {"0"}:
             continue
@@ -99,7 +100,7 @@ def _card_candidates(doc: PiiDocument, run: DigitRun) -> Iterator[tuple[int, int
             score = with_context(0.8, context)
             pattern = f"{brand} range, {len(number)} digits"
         else:
-            if not context or (a, b) != (0, len(digits)):
+            if not context or (a, b) != (start, len(digits)):
                 continue  # no brand: only a whole run said after a card context word
             score = 0.7
             pattern = f"{len(number)} digits, no known brand range"
@@ -107,11 +108,10 @@ def _card_candidates(doc: PiiDocument, run: DigitRun) -> Iterator[tuple[int, int
         kinds = {n.kind for n in nums}
         tags.append("spoken" if "spoken" in kinds else "written")
         cand = Candidate("CARD_NUMBER", score, refs, number, pattern, "Luhn", context, tuple(tags))
-        rank = (score, a == 0, len(number) == 16, len(number))
+        rank = (score, -a, b == len(digits), len(number) == 16, len(number))
         if best is None or rank > best[0]:
             best = (rank, a, b, cand)
-    if best is not None:
-        yield best[1], best[2], best[3]
+    return best[1:] if best is not None else None
 
 
 _MMYY = re.compile(r"^(0[1-9]|1[0-2])(\d{2}|20\d{2})$")
@@ -126,9 +126,16 @@ class CardDetector:
 
     def find(self, doc: PiiDocument) -> Iterable[Candidate]:
         for run in doc.runs:
-            for a, b, cand in _card_candidates(doc, run):
+            start = 0
+            while len(run.digits) - start >= 13:
+                found = _best_card(doc, run, start)
+                if found is None:
+                    break
+                a, b, cand = found
                 yield cand
-                yield from self._after_card(doc, run, b)
+                if b == len(run.digits) or len(run.digits) - b < 13:
+                    yield from self._after_card(doc, run, b)
+                start = b
 
     def _after_card(self, doc: PiiDocument, run: DigitRun, b: int) -> Iterator[Candidate]:
         """Customers often go straight on: "... 0045, 05 27, 123": expiry and CVV right after the number."""

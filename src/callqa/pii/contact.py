@@ -16,6 +16,7 @@ log = logging.getLogger("callqa.pii")
 
 PHONE_CONTEXT = (
     "phone", "mobile", "cell", "call you", "call me", "reach you", "contact number", "landline", "telephone",
+    "call back", "callback",
     "телефон", "мобильн", "сотов", "позвон", "перезвон", "номер для связи",
     "telefon", "komórk", "zadzwoni", "oddzwoni", "numer kontaktowy",
 )
@@ -54,8 +55,19 @@ class PhoneDetector:
 
     def _match(self, doc: PiiDocument, run: DigitRun, text: str, starts: list[int],
                regions: tuple[str, ...]) -> Iterator[Candidate]:
+        yielded = False
+        for cand in self._match_with(doc, run, text, starts, regions, phonenumbers.Leniency.VALID, 0.7, "valid"):
+            yielded = True
+            yield cand
+        if not yielded and doc.find_context(refs_of(run.nums), PHONE_CONTEXT):
+            # a number of the right length and form, said after "phone": numbering plans change, recognisers err
+            yield from self._match_with(doc, run, text, starts, regions, phonenumbers.Leniency.POSSIBLE, 0.6,
+                                        "possible")
+
+    def _match_with(self, doc: PiiDocument, run: DigitRun, text: str, starts: list[int], regions: tuple[str, ...],
+                    leniency, base: float, how: str) -> Iterator[Candidate]:
         for region in regions:
-            matches = list(phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID))
+            matches = list(phonenumbers.PhoneNumberMatcher(text, region, leniency=leniency))
             for m in matches:
                 nums = [n for s, n in zip(starts, run.nums) if s < m.end and s + len(n.digits) > m.start]
                 if not nums:
@@ -64,8 +76,8 @@ class PhoneDetector:
                 value = phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
                 context = doc.find_context(refs, PHONE_CONTEXT)
                 where = phonenumbers.region_code_for_number(m.number) or region
-                yield Candidate("PHONE_NUMBER", with_context(0.7, context), refs, value,
-                                f"valid {where} phone number", None, context)
+                yield Candidate("PHONE_NUMBER", with_context(base, context), refs, value,
+                                f"{how} {where} phone number", None, context)
             if matches:
                 return
 
@@ -174,12 +186,13 @@ class DateOfBirthDetector:
                     k += 1
                     continue
                 # a stretch of date words: numbers, month names, ordinals, "of", "the"
-                j, words, digits, month = k, [], 0, False
+                j, words, digits, month, counted = k, [], 0, False, set()
                 while j < len(folded) and (j in nums or folded[j] in MONTHS or _ORDINAL_WORD.match(folded[j] or "-")
                                            or (folded[j] in _DATE_FILLERS and words)):
                     if folded[j] not in _DATE_FILLERS:
                         words.append(j)
-                    if j in nums:
+                    if j in nums and id(nums[j]) not in counted:
+                        counted.add(id(nums[j]))
                         digits += len(nums[j].digits) if nums[j].kind != "amount" else 0
                     month = month or folded[j] in MONTHS
                     j += 1
