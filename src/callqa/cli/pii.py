@@ -49,4 +49,4 @@ def redact_audio_cmd(
         raise InputError(recording_path, f"is not the recording of call {call_id[:12]} (its content differs)")
     result = redact_audio(rec, spans, transcript, out, mode=mode, padding_s=padding)
     console.print(f"wrote {result.path} ({len(spans)} finding(s), {len(result.intervals)} interval(s), "
-                  f"{result.seconds:.1f} s {mode})", highlight=False)
+                  f"{result.seconds:.1f} s {mode})", highlight=False, soft_wrap=True)
