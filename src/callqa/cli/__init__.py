@@ -3,6 +3,7 @@
 from callqa.cli._app import app
 from callqa.cli import core  # noqa: F401  (run, show, sql)
 from callqa.cli import pii  # noqa: F401  (redact-audio)
+from callqa.cli import rules  # noqa: F401  (rules check, rules list, rescore)
 
 
 def main() -> None:

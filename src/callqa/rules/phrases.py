@@ -564,9 +564,7 @@ class PatternSet:
             try:
                 self.matcher.add(f"p{i}", [pattern])
             except Exception as exc:
-                first = str(exc).strip().splitlines()
-                detail = next((line.strip() for line in first if line.strip().startswith("-")), first[0] if first else "")
-                raise PackProblem(f"{field}[{i}]", f"invalid spaCy Matcher pattern: {detail.lstrip('- ')}") from None
+                raise PackProblem(f"{field}[{i}]", f"invalid spaCy Matcher pattern: {_pattern_error(str(exc))}") from None
 
     def _doc(self, rt: RoleText):
         key = ("doc", self.mode, self.lang)
@@ -601,6 +599,19 @@ class PatternSet:
             if i0 <= a < i1:
                 out.append(Match(rt, a, b, 100.0, "pattern", "pattern"))
         return out
+
+
+def _pattern_error(message: str) -> str:
+    """spaCy's "- [pattern -> 0 -> LOWR] Extra inputs ..." as "token 0: LOWR: unknown attribute ..." (first problem)."""
+    for line in message.splitlines():
+        m = re.match(r"\s*-\s*\[pattern -> (\d+)(?: -> ([^\]]*))?\]\s*(.*)", line)
+        if m:
+            token, where, what = m.group(1), (m.group(2) or "").split(" -> ")[0], m.group(3)
+            if "Extra inputs" in what:
+                what = "unknown token attribute (use LOWER, LEMMA, ORTH, IS_ALPHA, LIKE_NUM, OP ...)"
+            return f"token {token}: {where + ': ' if where else ''}{what}"
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    return lines[0] if lines else "invalid pattern"
 
 
 _RU_CACHE: dict[str, str] = {}
