@@ -190,3 +190,30 @@ def test_cli_redact_audio_refuses_another_recording(tmp_path):
     moved = CliRunner().invoke(app, ["redact-audio", call_id, str(tmp_path / "o.wav"), "--db", str(db),
                                      "--source", str(tmp_path / "gone.wav")])
     assert moved.exit_code == 1 and "pass its current location with --source" in moved.output
+
+
+def test_gap_extensions_cover_untranscribed_audio_next_to_a_finding():
+    from callqa.pii import gap_extensions
+
+    tr = make_transcript([
+        ("agent", 0.0, "the card number please"),
+        ("customer", 6.0, "four five three two one four eight eight two two three one zero zero four seven"),
+        ("agent", 14.0, "thank you"),
+    ])
+    tr = replace(tr, turns=tuple(replace(t, channel=0 if t.role == Role.AGENT else 1) for t in tr.turns))
+    [card] = detect(tr)
+    ext = gap_extensions([card], tr, max_s=4.0)
+    words = tr.turns[1].words
+    # nothing recognised on the customer's channel before or after: up to 4 s each way, customer channel only
+    assert ext == ((TimeSpan(words[0].start - 4.0, words[0].start), 1), (TimeSpan(words[-1].end, words[-1].end + 4.0), 1))
+    mono = replace(tr, channels=1)
+    [(before, ch), (after, _)] = gap_extensions([card], mono, max_s=10.0)
+    assert ch is None and before.start == tr.turns[0].words[-1].end  # stops at the agent's words on the one channel
+
+
+def test_misheard_ssn_after_its_name_is_still_redacted():
+    from conftest import make_transcript as mk
+
+    tr = mk([("customer", 0.0, "my social security number is 536 27984")])
+    [ssn] = detect(tr)
+    assert ssn.entity == "US_SSN" and "unverified" in ssn.tags and ssn.score < 0.6

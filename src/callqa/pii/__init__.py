@@ -29,6 +29,7 @@ from callqa.pii.cards import card_brand
 from callqa.pii.redact import (
     AudioRedaction,
     Redacted,
+    gap_extensions,
     redact_audio,
     redact_channels,
     redact_transcript,
@@ -37,6 +38,6 @@ from callqa.pii.redact import (
 
 __all__ = [
     "AudioRedaction", "Candidate", "DEFAULT_DETECTORS", "DETECTORS", "Detector", "ENTITIES", "MIN_SCORE", "PiiDocument",
-    "Redacted", "card_brand", "detect", "get_detector", "mask_digits", "mask_value", "redact_audio", "redact_channels",
+    "Redacted", "card_brand", "detect", "gap_extensions", "get_detector", "mask_digits", "mask_value", "redact_audio", "redact_channels",
     "redact_transcript", "redaction_intervals", "register", "snils_valid",
 ]

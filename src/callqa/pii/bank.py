@@ -118,7 +118,7 @@ class IbanDetector:
 
 @register("bank_account.v1")
 class BankAccountDetector:
-    """8-20 digits said after "account number", "номер счёта", "numer konta" (no checksum is universal)."""
+    """8-34 digits said after "account number", "номер счёта", "numer konta" (no checksum is universal)."""
 
     entities = ("BANK_ACCOUNT",)
     name = "bank_account.v1"
@@ -126,7 +126,7 @@ class BankAccountDetector:
     def find(self, doc: PiiDocument) -> Iterable[Candidate]:
         for run in doc.runs:
             digits = run.digits
-            if run.plus or not 8 <= len(digits) <= 20:
+            if run.plus or not 8 <= len(digits) <= 34:
                 continue
             refs = refs_of(run.nums)
             context = doc.find_context(refs, ACCOUNT_CONTEXT)

@@ -70,9 +70,19 @@ class UsSsnDetector:
     def find(self, doc: PiiDocument) -> Iterable[Candidate]:
         for run in doc.runs:
             digits = run.digits
-            if len(digits) != 9 or run.plus or not _safe(ssn.is_valid, digits):
+            if run.plus:
                 continue
             refs = refs_of(run.nums)
+            if len(digits) in (8, 10):
+                # said right after "social security number" but a digit short or long: most likely misheard
+                # by the recogniser; still somebody's SSN, so it is redacted (lower confidence, tagged)
+                context = doc.find_context(refs, ("social security number", "ssn"), after=0, turns=0)
+                if context:
+                    yield Candidate("US_SSN", 0.55, refs, digits, f"{len(digits)} digits right after "
+                                    "'social security number' (9 expected: misheard?)", None, context, ("unverified",))
+                continue
+            if len(digits) != 9 or not _safe(ssn.is_valid, digits):
+                continue
             context = doc.find_context(refs, SSN_CONTEXT)
             written = _written_words(doc, refs)
             formatted = bool(_SSN_WRITTEN.match(written))

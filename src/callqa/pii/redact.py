@@ -91,12 +91,14 @@ def redact_transcript(transcript: Transcript, spans: Sequence[PiiSpan]) -> Redac
 
 @dataclass(frozen=True, slots=True)
 class AudioRedaction:
-    """What :func:`redact_audio` wrote: the file, the mode, and the covered intervals (seconds)."""
+    """What :func:`redact_audio` wrote: the file, the mode, the intervals covered on every channel, and the
+    untranscribed stretches next to a finding covered on the speaker's channel only (``(span, channel)``)."""
 
     path: Path
     mode: str
     intervals: tuple[TimeSpan, ...]
     sample_rate: int
+    extensions: tuple[tuple[TimeSpan, int | None], ...] = ()
 
     @property
     def seconds(self) -> float:
@@ -138,6 +140,44 @@ def redaction_intervals(spans: Sequence[PiiSpan], transcript: Transcript | None,
     return tuple(TimeSpan(a, b) for a, b in out if b > a)
 
 
+def gap_extensions(spans: Sequence[PiiSpan], transcript: Transcript, *, max_s: float = 10.0,
+                   padding_s: float = 0.15) -> tuple[tuple[TimeSpan, int | None], ...]:
+    """Stretches with no recognised word right before or after a finding, on the finding speaker's channel.
+
+    Whisper's word times drift at segment edges: a value can be heard seconds
+    away from where its words are placed, in audio the recogniser left without
+    words. Beeping from the finding back to the previous recognised word on the
+    same channel (and on to the next one), at most ``max_s`` each way, covers
+    that audio; other channels keep their speech. ``channel`` is ``None`` for a
+    mono recording (one channel holds everyone, so other speakers' words stop
+    the stretch too).
+    """
+    by_turn = {t.index: t for t in transcript.turns}
+    times: dict[int | None, list[tuple[float, float]]] = {}
+    for t in transcript.turns:
+        key = t.channel if transcript.channels > 1 else None
+        times.setdefault(key, []).extend((w.start, w.end) for w in t.words)
+    out: list[tuple[TimeSpan, int | None]] = []
+    for s in spans:
+        parts: dict[int, list[Word]] = {}
+        for t_idx, w in s.words:
+            turn = by_turn.get(t_idx)
+            if turn is not None and 0 <= w < len(turn.words):
+                parts.setdefault(t_idx, []).append(turn.words[w])
+        for t_idx, ws in parts.items():
+            turn = by_turn[t_idx]
+            key = turn.channel if transcript.channels > 1 else None
+            first, last = min(w.start for w in ws), max(w.end for w in ws)
+            others = [(a, b) for a, b in times.get(key, []) if b <= first - 1e-6 or a >= last + 1e-6]
+            prev_end = max((b for a, b in others if b <= first), default=0.0)
+            next_start = min((a for a, b in others if a >= last), default=last + max_s)
+            if first - prev_end > padding_s:
+                out.append((TimeSpan(max(prev_end, first - max_s), first), key))
+            if next_start - last > padding_s:
+                out.append((TimeSpan(last, min(next_start, last + max_s)), key))
+    return tuple(out)
+
+
 def redact_channels(channels: Sequence[np.ndarray], intervals: Sequence[TimeSpan], sample_rate: int, *,
                     mode: str = "beep") -> list[np.ndarray]:
     """Copies of ``channels`` with ``intervals`` silenced or beeped (5 ms ramps at the tone's edges)."""
@@ -165,13 +205,15 @@ def redact_channels(channels: Sequence[np.ndarray], intervals: Sequence[TimeSpan
 
 
 def redact_audio(source, spans: Sequence[PiiSpan], transcript: Transcript | None, out_path: str | Path, *,
-                 mode: str = "beep", padding_s: float = 0.15, sample_rate: int = 16_000) -> AudioRedaction:
+                 mode: str = "beep", padding_s: float = 0.15, fill_gaps_s: float = 10.0,
+                 sample_rate: int = 16_000) -> AudioRedaction:
     """Write a copy of a recording with every finding's words silenced or beeped.
 
     ``source`` is a path (decoded like any recording, 16 kHz), a
     :class:`~callqa.audio.Recording`, or a sequence of channel arrays at
     ``sample_rate``. The output keeps every channel; its format follows
-    ``out_path``'s extension (.wav, .flac, .ogg).
+    ``out_path``'s extension (.wav, .flac, .ogg). ``fill_gaps_s`` > 0 also
+    covers untranscribed audio next to each finding (see :func:`gap_extensions`).
     """
     import soundfile as sf
 
@@ -195,6 +237,12 @@ def redact_audio(source, spans: Sequence[PiiSpan], transcript: Transcript | None
     duration = max(len(ch) for ch in channels) / rate
     intervals = redaction_intervals(spans, transcript, padding_s=padding_s, duration=duration)
     redacted = redact_channels(channels, intervals, rate, mode=mode)
+    extensions = gap_extensions(spans, transcript, max_s=fill_gaps_s, padding_s=padding_s) \
+        if transcript is not None and fill_gaps_s > 0 else ()
+    for span, channel in extensions:
+        targets = range(len(redacted)) if channel is None or channel >= len(redacted) else [channel]
+        for i in targets:
+            redacted[i] = redact_channels([redacted[i]], [span], rate, mode=mode)[0]
     n = max(len(ch) for ch in redacted)
     data = np.zeros((n, len(redacted)), dtype=np.float32)
     for i, ch in enumerate(redacted):
@@ -202,6 +250,6 @@ def redact_audio(source, spans: Sequence[PiiSpan], transcript: Transcript | None
     out_path.parent.mkdir(parents=True, exist_ok=True)
     kwargs = {"subtype": "PCM_16"} if fmt in ("WAV", "FLAC") else {"subtype": "VORBIS"}
     sf.write(str(out_path), np.clip(data, -1.0, 1.0), rate, format=fmt, **kwargs)
-    log.info("redacted audio written to %s: %d interval(s), %.1f s %s", out_path.name, len(intervals),
-             sum(i.duration for i in intervals), mode)
-    return AudioRedaction(out_path, mode, intervals, rate)
+    log.info("redacted audio written to %s: %d interval(s), %.1f s %s, %d untranscribed stretch(es) next to them",
+             out_path.name, len(intervals), sum(i.duration for i in intervals), mode, len(extensions))
+    return AudioRedaction(out_path, mode, intervals, rate, extensions)
