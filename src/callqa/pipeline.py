@@ -112,7 +112,13 @@ class Pipeline:
             duration_s=rec.duration, language_probability=language_probability,
             settings_key=self.settings_key(rec.metadata), metadata=rec.metadata,
         )
-        return ProcessedCall(record=record, transcript=transcript)
+        # sensitive data: found on the raw transcript (in memory only); only the redacted one leaves here
+        from callqa.pii import detect, redact_transcript
+
+        t0 = time.perf_counter()
+        transcript, pii = redact_transcript(transcript, detect(transcript))
+        self.times.add("pii", t0)
+        return ProcessedCall(record=record, transcript=transcript, pii=pii)
 
     def transcribe(self, rec: Recording) -> tuple[Transcript, float]:
         language = self.language_for(rec.metadata.language)
