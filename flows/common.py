@@ -58,17 +58,21 @@ def file_ref(path: str | Path) -> str:
 
 def public_reason(error: BaseException, path: str | Path | None = None) -> str:
     """:func:`~callqa.privacy.safe_reason` with the recording's path and name masked."""
-    reason = safe_reason(error)
-    if path is not None:
-        p = Path(path)
-        names = {str(p), str(p.resolve()), p.name, p.stem}
-        for sidecar in (p.with_suffix(".json"), p.with_name(p.name + ".json")):
-            names |= {str(sidecar), str(sidecar.resolve()), sidecar.name}
-        for name in sorted((n for n in names if len(n) > 2), key=len, reverse=True):
-            reason = reason.replace(name, "<recording>")
-        if reason.startswith("<recording>: "):
-            reason = reason[len("<recording>: "):]
-    return reason
+    if path is None:
+        return safe_reason(error)
+    text = str(error).strip()
+    message = text.splitlines()[0] if text else ""
+    p = Path(path)
+    names = {str(p), str(p.resolve()), p.name, p.stem}
+    for sidecar in (p.with_suffix(".json"), p.with_name(p.name + ".json")):
+        names |= {str(sidecar), str(sidecar.resolve()), sidecar.name}
+    for name in sorted((n for n in names if len(n) > 2), key=len, reverse=True):
+        message = message.replace(name, "<recording>")
+    if message.startswith("<recording>: "):
+        message = message[len("<recording>: "):]
+    if not isinstance(error, CallQAError):
+        message = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return safe_reason(CallQAError(message or type(error).__name__))  # scrubbed, one line, bounded
 
 
 class CallFailed(CallQAError):

@@ -102,13 +102,14 @@ class NightlyReport:
     passed: int = 0
     auto_failed: int = 0
     auto_failed_calls: list[str] = field(default_factory=list)  # call id prefixes
-    workers: dict[str, int] = field(default_factory=dict)  # worker -> calls processed
+    workers: dict[str, int] = field(default_factory=dict)  # worker (host:pid) -> calls processed
+    pipelines_built: dict[str, int] = field(default_factory=dict)  # worker -> pipelines it built (1: models loaded once)
     seconds: float = 0.0
     outcomes: list[CallOutcome] = field(default_factory=list, repr=False)
 
     @classmethod
-    def from_summary(cls, summary: BatchSummary, found: int, duplicates: int, workers: Counter, transient: int,
-                     seconds: float) -> "NightlyReport":
+    def from_summary(cls, summary: BatchSummary, found: int, duplicates: int, workers: Counter, builds: dict[str, int],
+                     transient: int, seconds: float) -> "NightlyReport":
         outs = summary.outcomes
         failed = [o for o in outs if o.status == "failed"]
         scored = [o for o in outs if o.score is not None]
@@ -120,7 +121,8 @@ class NightlyReport:
             scored=len(scored), passed=sum(1 for o in scored if o.passed),
             auto_failed=sum(1 for o in scored if o.auto_failed),
             auto_failed_calls=sorted(call_ref(o.call_id) for o in scored if o.auto_failed and o.call_id),
-            workers=dict(sorted(workers.items())), seconds=round(seconds, 1), outcomes=list(outs),
+            workers=dict(sorted(workers.items())), pipelines_built=dict(sorted(builds.items())),
+            seconds=round(seconds, 1), outcomes=list(outs),
         )
         if scored:
             report.mean_score = round(sum(o.score for o in scored) / len(scored), 2)
@@ -289,8 +291,8 @@ def nightly(
             finish_batch(writer, batch.summary, files_seen=len(files), status="failed")
             raise
         finish_batch(writer, batch.summary, files_seen=len(files))
-    report = NightlyReport.from_summary(batch.summary, len(files), batch.duplicates, batch.workers, batch.transient,
-                                        time.perf_counter() - t_start)
+    report = NightlyReport.from_summary(batch.summary, len(files), batch.duplicates, batch.workers, batch.builds,
+                                        batch.transient, time.perf_counter() - t_start)
     create_markdown_artifact(markdown=report.markdown(), key=ARTIFACT_KEY,
                              description=f"callqa nightly summary, run {run_id}")
     msg = (f"run {run_id}: {report.found} found, {report.processed} processed, {report.skipped} already stored, "
@@ -315,6 +317,7 @@ class _Batch:
         self.duplicates = 0
         self.transient = 0
         self.workers: Counter = Counter()
+        self.builds: dict[str, int] = {}
         self.logger = get_run_logger()
 
     def emit(self, outcome: CallOutcome) -> None:
@@ -394,6 +397,7 @@ class _Batch:
             result = exc
         if isinstance(result, CallResult):
             self.workers[result.worker] += 1
+            self.builds[result.worker] = max(self.builds.get(result.worker, 0), result.pipelines_built)
             try:
                 return store_processed(self.writer, result.call, self.run_id, result.seconds), None
             except CallQAError as exc:
