@@ -3,7 +3,8 @@
 Error messages, failure reasons and log lines are written by callqa itself and
 never quote transcript text, but an exception raised deep inside a library may
 echo its input. :func:`scrub` masks anything that looks like a sensitive number
-or an e-mail address before such text is stored or shown.
+(also one spelled as digit words) or an e-mail address before such text is
+stored or shown. Detection proper is :mod:`callqa.pii` (see docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -15,10 +16,19 @@ import re
 _LONG_NUMBER = re.compile(r"(?<![\w])\+?\d(?:[ \-./]?\d){6,}(?![\w])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}\b")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# 7+ digits said as words ("four five three two ..."), in English, Russian or Polish
+_DIGIT_WORD = (
+    r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple"
+    r"|ноль|нуль|один|одна|два|две|три|четыре|пять|шесть|семь|восемь|девять"
+    r"|jeden|dwa|trzy|cztery|pięć|sześć|siedem|osiem|dziewięć)"
+)
+_SPELLED_NUMBER = re.compile(rf"(?<!\w){_DIGIT_WORD}(?:[\s,.;:-]+{_DIGIT_WORD}){{6,}}(?!\w)", re.IGNORECASE)
 
 
 def scrub(text: str) -> str:
+    """Mask e-mail addresses, IBAN-like strings and long numbers (digits or digit words)."""
     text = _EMAIL.sub("[EMAIL]", text)
+    text = _SPELLED_NUMBER.sub("[NUMBER]", text)
     text = _IBAN.sub("[IBAN]", text)
     return _LONG_NUMBER.sub("[NUMBER]", text)
 
