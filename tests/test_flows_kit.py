@@ -74,9 +74,18 @@ def _find_samples() -> dict[str, Path]:
     return found
 
 
+_clips: dict[str, Path] = {}
+
+
 @pytest.fixture(scope="session")
 def sample_calls(tmp_path_factory) -> dict[str, Path]:
-    """Real sample calls cut to their first 20 s (sidecars alongside), by sample name."""
+    """Real sample calls cut to their first 20 s (sidecars alongside), by sample name; made once per session."""
+    if not _clips:
+        _clips.update(_make_clips(tmp_path_factory))
+    return dict(_clips)
+
+
+def _make_clips(tmp_path_factory) -> dict[str, Path]:
     if shutil.which("ffmpeg") is None:
         pytest.skip("ffmpeg is needed to cut the sample calls")
     found = _find_samples()
