@@ -18,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import queue
 import socket
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -270,3 +271,42 @@ def workers_share_api() -> Iterator[None]:
         return
     with temporary_settings(updates={PREFECT_API_URL: url}):
         yield
+
+
+def run_windowed(runner: TaskRunner, task, jobs: Iterator[tuple[Any, dict[str, Any]]],
+                 handle: Callable[[Any, Any], None], *, window: int, stop: Callable[[], bool] = lambda: False) -> None:
+    """Run ``task`` for each ``(key, parameters)`` job with at most ``window`` tasks in flight.
+
+    ``handle(key, result)`` runs in *this* thread as each task finishes (in
+    completion order), so the one writer can store the result at once.
+    ``result`` is the task's return value, or the exception it ended with
+    (after Prefect's retries), or the runner's own error (a lost worker).
+    ``jobs`` is consumed lazily: the next job is taken only when a slot frees,
+    and none after ``stop()`` turns true.
+    """
+    done: queue.Queue = queue.Queue()
+    pending: dict[Any, Any] = {}
+    exhausted = False
+
+    def fill() -> None:
+        nonlocal exhausted
+        while not exhausted and len(pending) < window and not stop():
+            job = next(jobs, None)
+            if job is None:
+                exhausted = True
+                return
+            key, parameters = job
+            future = runner.submit(task, parameters=parameters)
+            pending[future] = key
+            future.add_done_callback(done.put)
+
+    fill()
+    while pending:
+        future = done.get()
+        key = pending.pop(future)
+        try:
+            result = future.result(raise_on_failure=False)
+        except BaseException as exc:  # the runner failed the task (worker lost, cancelled)
+            result = exc
+        handle(key, result)
+        fill()

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import queue
 import sys
 import time
 from collections import Counter
@@ -44,7 +43,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-import flows  # noqa: F401  (offline defaults before Prefect loads its settings)
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import FlowRunContext
@@ -71,6 +69,7 @@ from flows.common import (
     call_ref,
     file_ref,
     public_reason,
+    run_windowed,
     score_call,
     worker_pipeline,
     workers_share_api,
@@ -318,6 +317,7 @@ class _Batch:
         self.transient = 0
         self.workers: Counter = Counter()
         self.builds: dict[str, int] = {}
+        self.fatal: CallFailed | None = None
         self.logger = get_run_logger()
 
     def emit(self, outcome: CallOutcome) -> None:
@@ -356,61 +356,37 @@ class _Batch:
             yield ident
 
     def run(self, runner, task, files: list[Path], *, window: int) -> None:
-        done: queue.Queue = queue.Queue()
-        pending: dict[Any, Identity] = {}
-        todo = self.candidates(files)
-        exhausted = False
-        fatal: CallFailed | None = None
+        settings = self.pipeline.settings
+        jobs = ((ident, {"path": str(ident.path), "ref": call_ref(ident.call_id), "settings": settings})
+                for ident in self.candidates(files))
+        run_windowed(runner, task, jobs, self.collect, window=window, stop=lambda: self.fatal is not None)
+        if self.fatal is not None:
+            raise ConfigError(f"the nightly run stopped: {self.fatal}")
 
-        def fill() -> None:
-            nonlocal exhausted
-            while not exhausted and fatal is None and len(pending) < window:
-                ident = next(todo, None)
-                if ident is None:
-                    exhausted = True
-                    return
-                params = {"path": str(ident.path), "ref": call_ref(ident.call_id), "settings": self.pipeline.settings}
-                future = runner.submit(task, parameters=params)
-                pending[future] = ident
-                future.add_done_callback(done.put)
-
-        fill()
-        while pending:
-            future = done.get()
-            ident = pending.pop(future)
-            outcome, failure = self.collect(future, ident)
-            self.emit(outcome)
-            if failure is not None and failure.fatal and fatal is None:
-                fatal = failure
-                self.logger.error("configuration error; finishing the %d call(s) in flight, then stopping",
-                                  len(pending))
-            self.writer.maybe_publish()
-            fill()
-        if fatal is not None:
-            raise ConfigError(f"the nightly run stopped: {fatal}")
-
-    def collect(self, future, ident: Identity) -> tuple[CallOutcome, CallFailed | None]:
+    def collect(self, ident: Identity, result: Any) -> None:
+        """Store a finished call (one transaction), or record why it failed; publish when due."""
         path = ident.path
-        try:
-            result = future.result(raise_on_failure=False)
-        except BaseException as exc:  # the task runner itself failed (worker lost, cancelled)
-            result = exc
         if isinstance(result, CallResult):
             self.workers[result.worker] += 1
             self.builds[result.worker] = max(self.builds.get(result.worker, 0), result.pipelines_built)
             try:
-                return store_processed(self.writer, result.call, self.run_id, result.seconds), None
+                outcome = store_processed(self.writer, result.call, self.run_id, result.seconds)
             except CallQAError as exc:
-                return record_failed(self.writer, self.run_id, path, exc, call_id=ident.call_id, stage="store"), None
-        if isinstance(result, CallFailed):
-            failure = result
-        else:  # Prefect or Dask gave up on the task (crashed worker ...): worth another try next run
-            reason = public_reason(result, path) if isinstance(result, BaseException) else repr(result)[:200]
-            failure = CallFailed("task", type(result).__name__, reason, transient=True)
-        self.transient += failure.transient
-        outcome = record_failed(self.writer, self.run_id, path, failure, call_id=ident.call_id,
-                                error_type=failure.error_type)
-        return outcome, failure
+                outcome = record_failed(self.writer, self.run_id, path, exc, call_id=ident.call_id, stage="store")
+        else:
+            if isinstance(result, CallFailed):
+                failure = result
+            else:  # Prefect or Dask gave up on the task (crashed worker ...): worth another try next run
+                reason = public_reason(result, path) if isinstance(result, BaseException) else repr(result)[:200]
+                failure = CallFailed("task", type(result).__name__, reason, transient=True)
+            self.transient += failure.transient
+            outcome = record_failed(self.writer, self.run_id, path, failure, call_id=ident.call_id,
+                                    error_type=failure.error_type)
+            if failure.fatal and self.fatal is None:
+                self.fatal = failure
+                self.logger.error("configuration error: finishing the calls in flight, then stopping")
+        self.emit(outcome)
+        self.writer.maybe_publish()
 
 
 # ---------------------------------------------------------------------- command line

@@ -23,8 +23,6 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import flows  # noqa: F401  (offline defaults before Prefect loads its settings)
-
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CRON = "0 2 * * *"
 DEPLOYMENT = "nightly"  # name in prefect.yaml; the full name is callqa-nightly/nightly

@@ -16,26 +16,29 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
-import pytest
-import yaml
-
 import flows.common
 import flows.nightly  # noqa: F401  (bound before any test patches flows.common)
+import pytest
+import yaml
+from flows.common import CallFailed, RunnerChoice, file_ref, public_reason
+from flows.schedule import DEFAULT_CRON, local_timezone, schedule_timezone
+
+import test_flows_kit as kit
 from callqa.errors import AudioError, ModelNotFoundError, StoreLockedError, TransientError
 from callqa.pipeline import Pipeline
 from callqa.types import CallRecord, ProcessedCall
 from conftest import make_transcript
-from flows.common import CallFailed, RunnerChoice, file_ref, public_reason
-from flows.schedule import DEFAULT_CRON, local_timezone, schedule_timezone
-from test_flows_kit import (  # noqa: F401  (fixtures)
-    REPO,
-    make_inbox,
-    prefect_api,
-    prefect_db_file,
-    sample_calls,
-    scan_files_for,
-    subprocess_env,
-)
+from test_flows_kit import REPO, make_inbox, prefect_db_file, scan_files_for, subprocess_env
+
+
+@pytest.fixture(scope="session")
+def prefect_api(request) -> str:
+    return kit.prefect_api_for(request)
+
+
+@pytest.fixture(scope="session")
+def sample_calls(tmp_path_factory) -> dict[str, Path]:
+    return kit.sample_calls_for(tmp_path_factory)
 
 # ---------------------------------------------------------------------- pure parts
 
@@ -121,9 +124,8 @@ def test_prefect_yaml_names_the_nightly_flow_on_the_documented_cron():
 
 
 def test_to_deployment_schedules_two_o_clock_in_the_given_timezone():
-    from prefect.schedules import Cron
-
     from flows.nightly import nightly
+    from prefect.schedules import Cron
 
     dep = nightly.to_deployment(name="nightly", schedules=[Cron(DEFAULT_CRON, timezone="Europe/Warsaw")],
                                 parameters={"inbox": "/srv/inbox"})

@@ -1,6 +1,6 @@
 """Fixtures and helpers shared by the flow and reliability tests (no tests here).
 
-* one Prefect test server per test session (``prefect_test_harness``), whose
+* one Prefect test server per test session (``prefect_api_for``) (``prefect_test_harness``), whose
   URL subprocesses get through ``PREFECT_API_URL``;
 * real sample calls from ``sample_audio/`` (made by tools/make_samples.py when
   the directory is missing), cut to their first 20 s so the real model stays
@@ -48,9 +48,11 @@ def _stop_harness() -> None:
         harness.__exit__(None, None, None)
 
 
-@pytest.fixture(scope="session")
-def prefect_api(request) -> str:
-    """URL of the session's Prefect test server (a temporary SQLite database), shared by every module."""
+def prefect_api_for(request) -> str:
+    """URL of the session's Prefect test server (a temporary SQLite database), shared by every module.
+
+    Call it from a session fixture; the harness stops when the session ends.
+    """
     started = _harness is None
     url = _start_harness()
     if started:
@@ -77,8 +79,7 @@ def _find_samples() -> dict[str, Path]:
 _clips: dict[str, Path] = {}
 
 
-@pytest.fixture(scope="session")
-def sample_calls(tmp_path_factory) -> dict[str, Path]:
+def sample_calls_for(tmp_path_factory) -> dict[str, Path]:
     """Real sample calls cut to their first 20 s (sidecars alongside), by sample name; made once per session."""
     if not _clips:
         _clips.update(_make_clips(tmp_path_factory))

@@ -19,15 +19,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import test_flows_kit as kit
 from callqa.store import Store
-from test_flows_kit import (  # noqa: F401  (fixtures)
-    REPO,
-    integrity_problems,
-    make_inbox,
-    prefect_api,
-    sample_calls,
-    subprocess_env,
-)
+from test_flows_kit import REPO, integrity_problems, make_inbox, subprocess_env
+
+
+@pytest.fixture(scope="session")
+def prefect_api(request) -> str:
+    return kit.prefect_api_for(request)
+
+
+@pytest.fixture(scope="session")
+def sample_calls(tmp_path_factory) -> dict[str, Path]:
+    return kit.sample_calls_for(tmp_path_factory)
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
 
