@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import Any, Sequence
 
 from callqa import __version__
 from callqa.errors import CallQAError, ProcessingError
@@ -95,9 +95,14 @@ def run_rules(pack: RulePack, ctx: CallContext) -> list[RuleResult]:
 
 def evaluate(pack: RulePack, transcript: Transcript, *, metrics: CallMetrics, pii: Sequence[PiiSpan] | None = None,
              metadata: CallMetadata | None = None, pack_sha256: str | None = None,
-             created_at: datetime | None = None) -> Evaluation:
-    """Run every rule of ``pack`` on one transcript and score the results."""
+             created_at: datetime | None = None, intervals: Any = None) -> Evaluation:
+    """Run every rule of ``pack`` on one transcript and score the results.
+
+    ``intervals``: :func:`callqa.metrics.speech_intervals` of the transcript, when already computed.
+    """
     ctx = CallContext(transcript, metrics=metrics, pii=pii, metadata=metadata)
+    if intervals is not None:
+        ctx.cache["intervals"] = intervals
     card = scorecard(pack, run_rules(pack, ctx))
     return Evaluation(
         call_id=transcript.call_id, pack=pack.id, pack_version=pack.version, pack_sha256=pack_sha256 or pack.sha256,

@@ -104,11 +104,16 @@ def find_overlaps(agent: Sequence[Interval], customer: Sequence[Interval], *, mi
 
 
 def compute_metrics(transcript: Transcript, *, min_silence_s: float = DEFAULT_MIN_SILENCE_S,
-                    min_overlap_s: float = DEFAULT_MIN_OVERLAP_S, merge_gap_s: float = MERGE_GAP_S) -> CallMetrics:
-    """Talk time and ratio, silences, overlaps, words per minute and turns of one call."""
+                    min_overlap_s: float = DEFAULT_MIN_OVERLAP_S, merge_gap_s: float = MERGE_GAP_S,
+                    intervals: dict[Role, list[Interval]] | None = None) -> CallMetrics:
+    """Talk time and ratio, silences, overlaps, words per minute and turns of one call.
+
+    ``intervals`` may pass :func:`speech_intervals` already computed (with the same ``merge_gap_s``).
+    """
     if min_silence_s <= 0 or min_overlap_s <= 0:
         raise ValueError("min_silence_s and min_overlap_s must be positive")
-    intervals = speech_intervals(transcript, merge_gap_s=merge_gap_s)
+    if intervals is None:
+        intervals = speech_intervals(transcript, merge_gap_s=merge_gap_s)
     agent_iv, customer_iv = intervals.get(Role.AGENT, []), intervals.get(Role.CUSTOMER, [])
     agent_talk = sum(iv.duration for iv in agent_iv)
     customer_talk = sum(iv.duration for iv in customer_iv)

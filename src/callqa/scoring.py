@@ -23,15 +23,16 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import pyarrow as pa
 
-from callqa.errors import CallNotFoundError, CallQAError, ConfigError
+from callqa.errors import CallNotFoundError, CallQAError, ConfigError, ProcessingError
 from callqa.evaluate import evaluate
-from callqa.metrics import compute_metrics
+from callqa.metrics import compute_metrics, speech_intervals
 from callqa.rules.pack import RulePack, load_pack
 from callqa.types import (
     CallMetadata,
@@ -83,9 +84,10 @@ class Scorer:
     def pack_for(self, language: str | None) -> RulePack:
         return self.pack.for_language(language)
 
-    def metrics(self, transcript: Transcript) -> CallMetrics:
+    def metrics(self, transcript: Transcript, intervals: Any = None) -> CallMetrics:
         opts = self.pack_for(transcript.language).spec.metrics
-        return compute_metrics(transcript, min_silence_s=opts.min_silence_s, min_overlap_s=opts.min_overlap_s)
+        return compute_metrics(transcript, min_silence_s=opts.min_silence_s, min_overlap_s=opts.min_overlap_s,
+                               intervals=intervals)
 
     def score(self, transcript: Transcript, *, pii: Sequence[PiiSpan] | None = None,
               metadata: CallMetadata | None = None, created_at: datetime | None = None) -> tuple[CallMetrics, Evaluation]:
@@ -96,9 +98,10 @@ class Scorer:
         per-call phrase variables such as ``{agent_first_name}``.
         """
         pack = self.pack_for(transcript.language)
-        metrics = self.metrics(transcript)
+        intervals = speech_intervals(transcript)
+        metrics = self.metrics(transcript, intervals)
         evaluation = evaluate(pack, transcript, metrics=metrics, pii=pii, metadata=metadata,
-                              pack_sha256=self.pack_sha256, created_at=created_at)
+                              pack_sha256=self.pack_sha256, created_at=created_at, intervals=intervals)
         return metrics, evaluation
 
     def rescore_stored(self, writer: Any, call_id: str, run_id: str | None, *, skip_if_scored: bool = False) -> bool:
@@ -115,7 +118,7 @@ class Scorer:
             raise CallNotFoundError(call_id, writer.store.path)
         call = loaded[call_id]
         metrics, evaluation = self.score(call.transcript, pii=call.pii, metadata=call.metadata)
-        writer.save_evaluation(evaluation, run_id=run_id, metrics=metrics)
+        save_evaluations(writer, [(evaluation, metrics)], run_id=run_id)
         return True
 
 
@@ -163,90 +166,170 @@ class RescoreSummary:
 
 
 def rescore_calls(writer: Any, scorer: Scorer, call_ids: Iterable[str], *, run_id: str | None,
-                  batch_size: int = BATCH_SIZE, on_result: Callable[[RescoreOutcome], None] | None = None) -> RescoreSummary:
-    """Re-score many stored calls: bulk load a batch, score each, write the batch in one transaction.
+                  batch_size: int = BATCH_SIZE, workers: int | None = None,
+                  on_result: Callable[[RescoreOutcome], None] | None = None) -> RescoreSummary:
+    """Re-score many stored calls: bulk load a batch, score each call, write the batch in one transaction.
 
-    A call that cannot be scored is recorded in ``failures`` (stage ``score``)
-    and the others go on. Unknown call ids are failures too.
+    ``workers``: processes that score (None: one per core, up to 4, when there
+    are at least ``PARALLEL_FROM`` calls; 1 scores in this process). The
+    database is only touched here: workers receive Arrow tables and send rows
+    back. A call that cannot be scored is recorded in ``failures`` (stage
+    ``score``) and the others go on; unknown call ids are failures too.
     """
     from callqa.privacy import safe_reason
 
     t0 = time.perf_counter()
     summary = RescoreSummary(run_id)
     ids = list(dict.fromkeys(call_ids))
-    for k in range(0, len(ids), batch_size):
-        batch = ids[k: k + batch_size]
-        loaded = load_calls(writer.con, batch)
-        scored: list[tuple[Evaluation, CallMetrics]] = []
-        outcomes: list[RescoreOutcome] = []
-        failures: list[tuple[str, str, BaseException]] = []
-        created = datetime.now(timezone.utc)
-        for call_id in batch:
-            call = loaded.get(call_id)
-            if call is None:
-                err = CallNotFoundError(call_id, writer.store.path)
-                outcomes.append(RescoreOutcome(call_id, False, reason=safe_reason(err)))
-                continue
-            try:
-                metrics, ev = scorer.score(call.transcript, pii=call.pii, metadata=call.metadata, created_at=created)
-            except CallQAError as exc:
-                failures.append((call_id, call.source_path, exc))
-                outcomes.append(RescoreOutcome(call_id, False, reason=safe_reason(exc)))
-                continue
-            scored.append((ev, metrics))
-            outcomes.append(RescoreOutcome(call_id, True, ev.score, ev.passed, ev.auto_failed, ev.pack))
-        save_evaluations(writer, scored, run_id=run_id)
-        for call_id, path, exc in failures:
-            writer.record_failure(run_id, path, exc, call_id=call_id, stage="score")
-        for o in outcomes:
-            summary.outcomes.append(o)
-            if on_result is not None:
-                on_result(o)
-        writer.maybe_publish()
+    n_workers = _workers(workers, len(ids))
+    pool = _pool(scorer, n_workers) if n_workers > 1 else None
+    try:
+        for k in range(0, len(ids), batch_size):
+            batch = ids[k: k + batch_size]
+            tables = _fetch(writer.con, batch)
+            created = datetime.now(timezone.utc)
+            if pool is None:
+                parts = [_score_tables(scorer, tables, run_id, created)]
+            else:
+                chunks = [batch[i::n_workers] for i in range(n_workers)]
+                parts = pool.map(_score_in_worker, [(_select(tables, c), run_id, created) for c in chunks if c])
+            out_tables = [p[0] for p in parts if p[0] is not None]
+            _write_tables(writer, [pa.concat_tables(t) for t in zip(*out_tables, strict=True)] if out_tables else None)
+            outcomes = {o.call_id: o for p in parts for o in p[1]}
+            for call_id, path, error_type, message in (f for p in parts for f in p[2]):
+                writer.record_failure(run_id, path, ProcessingError(message, stage="score"), call_id=call_id,
+                                      stage="score", error_type=error_type)
+            for call_id in batch:
+                o = outcomes.get(call_id) or RescoreOutcome(
+                    call_id, False, reason=safe_reason(CallNotFoundError(call_id, writer.store.path)))
+                summary.outcomes.append(o)
+                if on_result is not None:
+                    on_result(o)
+            writer.maybe_publish()
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+#: Below this many calls, re-scoring stays in one process (starting workers costs more than it saves).
+PARALLEL_FROM = 400
+_WORKER_SCORER: Scorer | None = None
+
+
+def _workers(workers: int | None, n_calls: int) -> int:
+    import multiprocessing
+
+    if workers is not None:
+        return max(1, workers)
+    if n_calls < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+def _pool(scorer: Scorer, n: int):
+    """Worker processes that inherit the compiled pack (fork); they never touch the database."""
+    import multiprocessing
+
+    global _WORKER_SCORER
+    _WORKER_SCORER = scorer
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    if method != "fork":
+        raise ConfigError("parallel re-scoring needs the 'fork' start method; use workers=1")
+    return multiprocessing.get_context(method).Pool(n)
+
+
+def _score_in_worker(args: tuple[Any, str | None, datetime]):
+    tables, run_id, created = args
+    assert _WORKER_SCORER is not None
+    return _score_tables(_WORKER_SCORER, tables, run_id, created)
+
+
+Tables = tuple[pa.Table, pa.Table, pa.Table]  # calls, turns, pii_spans rows of some calls
+
+
+def _score_tables(scorer: Scorer, tables: Tables, run_id: str | None, created: datetime):
+    """Score the calls in ``tables``: (new rows as Arrow tables or None, outcomes, failures)."""
+    from callqa.privacy import safe_reason
+
+    loaded = _calls_from_arrow(*tables)
+    scored: list[tuple[Evaluation, CallMetrics]] = []
+    outcomes: list[RescoreOutcome] = []
+    failures: list[tuple[str, str, str, str]] = []
+    for call_id, call in loaded.items():
+        try:
+            metrics, ev = scorer.score(call.transcript, pii=call.pii, metadata=call.metadata, created_at=created)
+        except CallQAError as exc:
+            failures.append((call_id, call.source_path, type(exc).__name__, safe_reason(exc)))
+            outcomes.append(RescoreOutcome(call_id, False, reason=safe_reason(exc)))
+            continue
+        scored.append((ev, metrics))
+        outcomes.append(RescoreOutcome(call_id, True, ev.score, ev.passed, ev.auto_failed, ev.pack))
+    return (evaluation_tables(scored, run_id) if scored else None), outcomes, failures
+
+
+def _fetch(con: Any, call_ids: Sequence[str]) -> Tables:
+    """The stored rows of ``call_ids``: one query per table (calls, turns, pii_spans)."""
+    ids = pa.table({"call_id": pa.array(list(call_ids), type=pa.string())})
+    name = "_callqa_rescore_ids"
+    con.register(name, ids)
+    try:
+        calls = con.sql(
+            "SELECT c.call_id, language, duration_s, asr_model, diarizer, channels, role_method, role_confidence, "
+            f"role_note, agent_id, agent_name, queue, team, direction, started_at, source_path FROM calls c "
+            f"JOIN {name} USING (call_id) ORDER BY c.call_id").to_arrow_table()
+        turns = con.sql(
+            f"SELECT t.call_id, turn_index, speaker, role, channel, start_s, end_s, words FROM turns t JOIN {name} "
+            "USING (call_id) ORDER BY t.call_id, turn_index").to_arrow_table()
+        pii = con.sql(
+            "SELECT p.call_id, entity, detector, score, role, start_s, end_s, masked, explanation, word_refs, tags "
+            f"FROM pii_spans p JOIN {name} USING (call_id) ORDER BY p.call_id, span_index").to_arrow_table()
+    finally:
+        con.unregister(name)
+    return calls, turns, pii
+
+
+def _select(tables: Tables, call_ids: Sequence[str]) -> Tables:
+    import pyarrow.compute as pc
+
+    wanted = pa.array(list(call_ids), type=pa.string())
+    return tuple(t.filter(pc.is_in(t.column("call_id"), value_set=wanted)) for t in tables)  # type: ignore[return-value]
 
 
 def load_calls(con: Any, call_ids: Sequence[str]) -> dict[str, StoredCall]:
     """Transcripts, findings and metadata of many stored calls, with one query per table."""
     if not call_ids:
         return {}
-    ids = pa.table({"call_id": pa.array(list(call_ids), type=pa.string())})
-    name = "_callqa_rescore_ids"
-    con.register(name, ids)
-    try:
-        calls = con.execute(
-            "SELECT c.call_id, language, duration_s, asr_model, diarizer, channels, role_method, role_confidence, "
-            f"role_note, agent_id, agent_name, queue, team, direction, started_at, source_path FROM calls c JOIN {name} USING (call_id)"
-        ).fetchall()
-        turn_rows = con.execute(
-            f"SELECT t.call_id, turn_index, speaker, role, channel, start_s, end_s, words FROM turns t JOIN {name} USING (call_id) "
-            "ORDER BY t.call_id, turn_index"
-        ).fetchall()
-        pii_rows = con.execute(
-            "SELECT p.call_id, entity, detector, score, role, start_s, end_s, masked, explanation, word_refs, tags "
-            f"FROM pii_spans p JOIN {name} USING (call_id) ORDER BY p.call_id, span_index"
-        ).fetchall()
-    finally:
-        con.unregister(name)
+    return _calls_from_arrow(*_fetch(con, call_ids))
 
+
+def _calls_from_arrow(calls_tab: pa.Table, turn_tab: pa.Table, pii_tab: pa.Table) -> dict[str, StoredCall]:
     turns: dict[str, list[Turn]] = {}
     speakers: dict[str, dict[str, Role]] = {}
     roles = {r.value: r for r in Role}
-    for call_id, idx, speaker, role, channel, start, end, words in turn_rows:
+    # words: one flat Arrow array for all turns (order kept), cut back into turns by their lengths
+    words_col = turn_tab.column("words").combine_chunks()
+    counts = words_col.value_lengths().fill_null(0).to_pylist()
+    flat = words_col.flatten()
+    all_words = list(map(_word, *(flat.field(f).to_pylist() for f in ("text", "start_s", "end_s", "probability"))))
+    cols = [turn_tab.column(c).to_pylist() for c in ("call_id", "turn_index", "speaker", "role", "channel", "start_s", "end_s")]
+    pos = 0
+    for (call_id, idx, speaker, role, channel, start, end), n in zip(zip(*cols), counts, strict=True):
         r = roles[role]
         speakers.setdefault(call_id, {})[speaker] = r
-        turns.setdefault(call_id, []).append(Turn(
-            index=idx, speaker=speaker, role=r, span=TimeSpan(start, end), channel=channel,
-            words=tuple(Word(w["text"], w["start_s"], w["end_s"], w["probability"]) for w in (words or ()))))
+        turns.setdefault(call_id, []).append(Turn(index=idx, speaker=speaker, role=r, span=TimeSpan(start, end),
+                                                  words=tuple(all_words[pos:pos + n]), channel=channel))
+        pos += n
     pii: dict[str, list[PiiSpan]] = {}
-    for call_id, e, d, s, r, a, b, m, x, refs, tags in pii_rows:
+    for call_id, e, d, sc, r, a, b, m, x, refs, tags in zip(*(c.to_pylist() for c in pii_tab.columns), strict=True):
         pii.setdefault(call_id, []).append(PiiSpan(
-            entity=e, detector=d, score=s, role=roles[r], span=TimeSpan(a, b), masked=m, explanation=x,
+            entity=e, detector=d, score=sc, role=roles[r], span=TimeSpan(a, b), masked=m, explanation=x,
             words=tuple((ref["turn_index"], ref["word_index"]) for ref in (refs or ())), tags=tuple(tags or ())))
     out: dict[str, StoredCall] = {}
     for (call_id, language, duration, asr_model, diarizer, channels, method, confidence, note, agent_id, agent_name,
-         queue, team, direction, started_at, source_path) in calls:
+         queue, team, direction, started_at, source_path) in zip(*(c.to_pylist() for c in calls_tab.columns), strict=True):
         transcript = Transcript(
             call_id=call_id, language=language, duration=duration, turns=tuple(turns.get(call_id, ())),
             asr_model=asr_model, diarizer=diarizer, channels=channels,
@@ -258,15 +341,39 @@ def load_calls(con: Any, call_ids: Sequence[str]) -> dict[str, StoredCall]:
     return out
 
 
+_NEW = object.__new__
+_SET_TEXT, _SET_START, _SET_END, _SET_PROB = (Word.__dict__[f].__set__ for f in ("text", "start", "end", "probability"))
+
+
+def _word(text: str, start: float, end: float, probability: float) -> Word:
+    """``Word(...)`` without the frozen dataclass ``__init__`` (a third of the load time on 100k words)."""
+    w = _NEW(Word)
+    _SET_TEXT(w, text)
+    _SET_START(w, start)
+    _SET_END(w, end)
+    _SET_PROB(w, probability)
+    return w
+
+
 def save_evaluations(writer: Any, items: Sequence[tuple[Evaluation, CallMetrics | None]], *, run_id: str | None) -> list[str]:
     """Append many evaluations (and replace those calls' metrics) in one transaction; returns evaluation ids.
 
     The bulk counterpart of ``Writer.save_evaluation``: the same rows, built as
-    one Arrow table per table (the row builders are the store's own).
+    one Arrow table per table.
     """
     if not items:
         return []
-    from callqa.store.db import _EVIDENCE_T, _evidence_row, _insert_arrow, _metrics_table
+    tables = evaluation_tables(items, run_id)
+    _write_tables(writer, tables)
+    return tables[0].column("evaluation_id").to_pylist()
+
+
+_SECTIONS_T = pa.list_(pa.struct([("section", pa.string()), ("score", pa.float64()), ("max_score", pa.float64())]))
+
+
+def evaluation_tables(items: Sequence[tuple[Evaluation, CallMetrics | None]], run_id: str | None) -> Tables:
+    """The ``evaluations``, ``rule_results`` and ``metrics`` rows of scored calls (Arrow; new evaluation ids)."""
+    from callqa.store.db import _EVIDENCE_T, _evidence_row
 
     evs = [ev for ev, _ in items]
     ids = [uuid.uuid4().hex for _ in evs]
@@ -279,19 +386,17 @@ def save_evaluations(writer: Any, items: Sequence[tuple[Evaluation, CallMetrics 
         "pack_sha256": [ev.pack_sha256 for ev in evs],
         "engine_version": [ev.engine_version for ev in evs],
         "created_at": pa.array([ev.created_at for ev in evs], type=pa.timestamp("us", tz="UTC")),
-        "score": [float(ev.score) for ev in evs],
-        "max_score": [float(ev.max_score) for ev in evs],
-        "passed": [bool(ev.passed) for ev in evs],
-        "auto_failed": [bool(ev.auto_failed) for ev in evs],
+        "score": pa.array([float(ev.score) for ev in evs], type=pa.float64()),
+        "max_score": pa.array([float(ev.max_score) for ev in evs], type=pa.float64()),
+        "passed": pa.array([bool(ev.passed) for ev in evs], type=pa.bool_()),
+        "auto_failed": pa.array([bool(ev.auto_failed) for ev in evs], type=pa.bool_()),
         "sections": pa.array([[{"section": s, "score": float(a), "max_score": float(b)} for s, a, b in ev.sections]
-                              for ev in evs],
-                             type=pa.list_(pa.struct([("section", pa.string()), ("score", pa.float64()),
-                                                      ("max_score", pa.float64())]))),
+                              for ev in evs], type=_SECTIONS_T),
     })
     cols: dict[str, list[Any]] = {k: [] for k in ("evaluation_id", "call_id", "rule_index", "rule_id", "title", "section",
                                                   "kind", "outcome", "points", "max_points", "critical", "explanation",
                                                   "evidence")}
-    for eid, ev in zip(ids, evs):
+    for eid, ev in zip(ids, evs, strict=True):
         for i, r in enumerate(ev.results):
             cols["evaluation_id"].append(eid)
             cols["call_id"].append(ev.call_id)
@@ -306,23 +411,67 @@ def save_evaluations(writer: Any, items: Sequence[tuple[Evaluation, CallMetrics 
             cols["critical"].append(bool(r.critical))
             cols["explanation"].append(r.explanation)
             cols["evidence"].append([_evidence_row(e) for e in r.evidence])
-    results = pa.table({**{k: v for k, v in cols.items() if k not in ("rule_index", "evidence")},
-                        "rule_index": pa.array(cols["rule_index"], type=pa.int32()),
-                        "evidence": pa.array(cols["evidence"], type=_EVIDENCE_T)})
-    metrics = [(ev.call_id, m) for ev, m in items if m is not None]
+    types = {"evaluation_id": pa.string(), "call_id": pa.string(), "rule_index": pa.int32(), "rule_id": pa.string(),
+             "title": pa.string(), "section": pa.string(), "kind": pa.string(), "outcome": pa.string(),
+             "points": pa.float64(), "max_points": pa.float64(), "critical": pa.bool_(), "explanation": pa.string(),
+             "evidence": _EVIDENCE_T}
+    results = pa.table({k: pa.array(v, type=types[k]) for k, v in cols.items()})
+    metrics = _metrics_columns([(ev.call_id, m) for ev, m in items if m is not None])
+    return evaluations, results, metrics
+
+
+def _write_tables(writer: Any, tables: Tables | None) -> None:
+    """Insert evaluation rows in one transaction; metrics replace the calls' earlier metrics."""
+    if tables is None:
+        return
+    evaluations, results, metrics = tables
     with writer.transaction() as con:
-        if metrics:
+        if metrics.num_rows:
             name = "_callqa_metric_ids"
-            con.register(name, pa.table({"call_id": [c for c, _ in metrics]}))
+            con.register(name, metrics.select(["call_id"]))
             try:
                 con.execute(f"DELETE FROM metrics WHERE call_id IN (SELECT call_id FROM {name})")
             finally:
                 con.unregister(name)
-            _insert_arrow(con, "metrics", pa.concat_tables([_metrics_table(c, m) for c, m in metrics]))
-        _insert_arrow(con, "evaluations", evaluations)
+            _insert(con, "metrics", metrics)
+        if evaluations.num_rows:
+            _insert(con, "evaluations", evaluations)
         if results.num_rows:
-            _insert_arrow(con, "rule_results", results)
-    return ids
+            _insert(con, "rule_results", results)
+
+
+_METRIC_SCALARS = [f.name for f in dataclass_fields(CallMetrics) if f.name not in ("silences", "overlaps")]
+_METRIC_TYPES = {f.name: (pa.int64() if f.type == "int" else pa.float64())
+                 for f in dataclass_fields(CallMetrics) if f.name in _METRIC_SCALARS}
+
+
+def _metrics_columns(items: Sequence[tuple[str, CallMetrics]]) -> pa.Table:
+    """The ``metrics`` rows of many calls as one Arrow table (the columns of ``store.db._metrics_table``)."""
+    from callqa.store.db import _OVERLAP_T, _SILENCE_T
+
+    cols: dict[str, Any] = {name: pa.array([getattr(m, name) for _, m in items], type=_METRIC_TYPES[name])
+                            for name in _METRIC_SCALARS}
+    cols["call_id"] = pa.array([c for c, _ in items], type=pa.string())
+    cols["silence_count"] = pa.array([len(m.silences) for _, m in items], type=pa.int32())
+    cols["overlap_count"] = pa.array([len(m.overlaps) for _, m in items], type=pa.int32())
+    cols["silences"] = pa.array(
+        [[{"start_s": s.span.start, "end_s": s.span.end, "before_role": s.before and s.before.value,
+           "after_role": s.after and s.after.value} for s in m.silences] for _, m in items], type=_SILENCE_T)
+    cols["overlaps"] = pa.array(
+        [[{"start_s": o.span.start, "end_s": o.span.end, "interrupter": o.interrupter.value,
+           "interrupted": o.interrupted.value} for o in m.overlaps] for _, m in items], type=_OVERLAP_T)
+    return pa.table(cols)
+
+
+def _insert(con: Any, table: str, data: pa.Table) -> None:
+    """INSERT an Arrow table by column name (names quoted: ``overlaps`` is an SQL keyword)."""
+    name = f"_callqa_src_{table}"
+    con.register(name, data)
+    try:
+        cols = ", ".join(f'"{c}"' for c in data.column_names)
+        con.execute(f'INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}')
+    finally:
+        con.unregister(name)
 
 
 __all__ = [

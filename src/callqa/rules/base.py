@@ -241,7 +241,7 @@ class CallContext:
         for role, entries in per_role.items():
             texts, refs, starts, ends, order = [], [], [], [], []
             for pos, (_start, ti, wi, _, word) in entries:
-                f = fold(word.text)
+                f = fold_word(word.text)
                 if not f:
                     continue
                 texts.append(f)
@@ -316,6 +316,20 @@ class CallContext:
         role = None if speaker == "any" else Role(speaker)
         label = f"{who(speaker)} {what}" if speaker != "any" else f"all {what}"
         return Evidence(turn_index=None, char_start=0, char_end=0, span=span, excerpt=f"{label} {clock_span(span)}", role=role)
+
+
+_FOLDED: dict[str, str] = {}
+
+
+def fold_word(text: str) -> str:
+    """``fold`` with a cache: calls repeat the same words over and over."""
+    f = _FOLDED.get(text)
+    if f is None:
+        f = fold(text)
+        if len(_FOLDED) > 200_000:
+            _FOLDED.clear()
+        _FOLDED[text] = f
+    return f
 
 
 def _folded_from(texts: list[str]) -> FoldedWords:

@@ -44,7 +44,7 @@ from callqa.rules.base import (
     who,
 )
 from callqa.rules.phrases import Match, PhraseCondition, PhraseSpec, said
-from callqa.types import Evidence, Role, Silence, TimeSpan
+from callqa.types import Evidence, Outcome, Role, Silence, TimeSpan
 
 QUESTION_STARTERS: dict[str, frozenset[str]] = {
     "en": frozenset("can could would will may do does did is are was were have has had shall should what when where "
@@ -172,7 +172,8 @@ class Conditional(Rule):
         starters = QUESTION_STARTERS.get(self.language, QUESTION_STARTERS["en"])
         return first.strip(",.") in starters, (ti, wi)
 
-    def occurrences(self, ctx: CallContext) -> list[Occurrence]:
+    def occurrences(self, ctx: CallContext, *, limit: int = 10) -> list[Occurrence]:
+        """Every time the trigger happened (phrase triggers: up to ``limit`` hits per variant)."""
         trig = self.params.trigger
         out: list[Occurrence] = []
         if self.kind in ("customer_silent", "hold"):
@@ -199,7 +200,7 @@ class Conditional(Rule):
                 out.append(Occurrence(what, s.span, search, ev))
         else:
             assert self.trigger_phrase is not None
-            hits = sorted(self.trigger_phrase.find(ctx, limit=10), key=lambda m: (m.start, -m.score))
+            hits = sorted(self.trigger_phrase.find(ctx, limit=limit), key=lambda m: (m.start, -m.score))
             seen: list[Match] = []
             for m in hits:
                 if any(o.role == m.role and not (m.j < o.i or m.i > o.j) for o in seen):
@@ -231,16 +232,27 @@ class Conditional(Rule):
         if self.kind != "phrase" and not ctx.roles_known:
             return Verdict.na("Not applicable: speaker roles are unknown for this call, so who holds the floor "
                               "cannot be told")
-        occ = self.occurrences(ctx)
+        # "any" needs one satisfied occurrence: try the best hit of each trigger variant first
+        occ = self.occurrences(ctx, limit=1 if self.require == "any" else 10)
         if not occ:
             return Verdict.na(f"Not applicable: {self._never()}")
+        verdict = self._judge(ctx, occ)
+        if verdict.outcome == Outcome.FAIL and self.require == "any" and self.kind == "phrase":
+            verdict = self._judge(ctx, self.occurrences(ctx, limit=10))
+        return verdict
+
+    def _judge(self, ctx: CallContext, occ: list[Occurrence]) -> Verdict:
         conv = ctx.conversation
         occ = [Occurrence(o.what, o.span, TimeSpan(max(o.search.start, conv.start), max(max(o.search.start, conv.start),
                                                                                     min(o.search.end, conv.end))),
                           o.evidence) for o in occ]
         results: list[tuple[Occurrence, Match | None]] = []
+        seen: dict[tuple[float, float], Match | None] = {}  # occurrences often share the searched span
         for o in occ:
-            results.append((o, self.expect.best(ctx, span=o.search)))
+            key = (o.search.start, o.search.end)
+            if key not in seen:
+                seen[key] = self.expect.best(ctx, span=o.search)
+            results.append((o, seen[key]))
             if self.require == "any" and results[-1][1] is not None:
                 break
         ok = [(o, m) for o, m in results if m is not None]

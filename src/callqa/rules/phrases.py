@@ -53,6 +53,8 @@ from callqa.types import Evidence, Role, TimeSpan
 log = logging.getLogger("callqa.rules")
 
 DEFAULT_THRESHOLD = 85.0
+#: Candidates are located with rapidfuzz's partial_ratio at (threshold - this) before word-level scoring.
+PREFILTER_MARGIN = 10.0
 #: Variants shorter than this (folded characters) must match exactly, as whole words.
 EXACT_BELOW = 8
 Speaker = Literal["agent", "customer", "any"]
@@ -316,23 +318,46 @@ class PhraseCondition:
         left to right, for forbidden phrases, NEAR and triggers.
         """
         span = span or self.span(ctx)
-        found: dict[tuple[Role, int, int], Match] = {}
         variants = self.variants(ctx)
+        texts = []
         for role in (roles if roles is not None else ctx.roles_for(self.speaker)):
             rt = ctx.role_text(role)
-            if not len(rt):
-                continue
-            i0, i1 = rt.word_range(span.start, span.end)
-            if i0 >= i1:
-                continue
-            for m in self._search_text(rt, i0, i1, variants, limit):
-                prev = found.get(m.key)
-                if prev is None or m.score > prev.score:
-                    found[m.key] = m
-            if self.patterns is not None:
+            if len(rt):
+                i0, i1 = rt.word_range(span.start, span.end)
+                if i0 < i1:
+                    texts.append((rt, i0, i1))
+        found: dict[tuple[Role, int, int], Match] = {}
+        if self.patterns is not None:
+            for rt, i0, i1 in texts:
                 for m in self.patterns.find(rt, i0, i1):
                     found.setdefault(m.key, m)
+        if limit == 1:
+            # a variant said word for word scores 100, which no fuzzy hit beats: when there is one, stop there
+            for rt, i0, i1 in texts:
+                for m in self._exact_hits(rt, i0, i1, variants):
+                    found.setdefault(m.key, m)
+        if not found or limit > 1:
+            for rt, i0, i1 in texts:
+                for m in self._search_text(rt, i0, i1, variants, limit):
+                    prev = found.get(m.key)
+                    if prev is None or m.score > prev.score:
+                        found[m.key] = m
         return sorted(found.values(), key=lambda m: (-m.score, m.i - m.j, m.start, m.role.value))
+
+    def _exact_hits(self, rt: RoleText, i0: int, i1: int, variants: Sequence[Variant]) -> list[Match]:
+        """The first word-for-word occurrence of each variant starting in words [i0, i1)."""
+        c0 = rt.char_of(i0)
+        c1 = rt.char_of(min(len(rt), i1 + self.max_tokens + 1)) - 1
+        padded = f" {rt.folded.text[c0:c1]} "
+        folded = rt.folded
+        out = []
+        for v in variants:
+            k = padded.find(f" {v.text} ")
+            if k >= 0:
+                a = folded.word_at(c0 + k)
+                if a < i1:
+                    out.append(Match(rt, a, folded.word_at(c0 + k + len(v.text) - 1), 100.0, v.display, "exact"))
+        return out
 
     def best(self, ctx: CallContext, **kw: Any) -> Match | None:
         hits = self.find(ctx, **kw)
@@ -378,7 +403,9 @@ class PhraseCondition:
             a = folded.word_at(c0 + k)
             b = folded.word_at(c0 + k + len(v.text) - 1)
             return a, b, 100.0, k + len(v.text) + 1
-        cutoff = max(0.0, self.threshold - 15)
+        cutoff = max(0.0, self.threshold - PREFILTER_MARGIN)
+        text = folded.text
+        vtok = v.text.split(" ")
         while lo < len(sub):
             res = fuzz.partial_ratio_alignment(v.text, sub[lo:], score_cutoff=cutoff)
             if res is None:
@@ -388,20 +415,103 @@ class PhraseCondition:
                 return None
             a = folded.word_at(c0 + ds)
             b = folded.word_at(c0 + de - 1)
-            best_score, best_ab = -1.0, (a, b)
-            a2 = a + 1 if c0 + ds > folded.starts[a] and a < b else a
-            b2 = b - 1 if c0 + de < _word_end(rt, b) and b > a else b
-            for x, y in sorted({(a, b), (a2, b), (a, b2), (a2, b2)}):
-                if x > y:
-                    continue
-                score = fuzz.ratio(v.text, folded.text[folded.starts[x]:_word_end(rt, y)])
-                if score > best_score:
-                    best_score, best_ab = score, (x, y)
             next_lo = _word_end(rt, b) - c0 + 1
-            if best_score >= self.threshold:
-                return best_ab[0], best_ab[1], round(best_score, 1), next_lo
+            # words around the aligned stretch (inside sub), scored word by word
+            first_word = folded.word_at(c0)
+            last_word = folded.word_at(c0 + len(sub) - 1) if sub else b
+            lo_w, hi_w = max(first_word, a - 2), min(last_word, b + 2)
+            if text[folded.starts[a]:_word_end(rt, b)] == v.text:
+                return a, b, 100.0, next_lo
+            chunk_start = folded.starts[lo_w]
+            chunk = text[chunk_start:_word_end(rt, hi_w)]
+            ctok = chunk.split(" ")
+            tok_word, pos = [], chunk_start
+            for t in ctok:
+                tok_word.append(folded.word_at(pos))
+                pos += len(t) + 1
+            score, t0, t1 = word_alignment(vtok, ctok)
+            if score >= self.threshold:
+                wa, wb = tok_word[t0], tok_word[t1]
+                return wa, wb, round(score, 1), max(next_lo, _word_end(rt, wb) - c0 + 1)
             lo = max(next_lo, lo + 1)
         return None
+
+
+#: Extra words that change a phrase's meaning: inserting one costs more than any other difference.
+NEGATIONS = frozenset(
+    "not no never don't dont didn't doesn't isn't aren't wasn't weren't can't cannot won't wouldn't shouldn't "
+    "couldn't haven't hasn't nothing nobody не нет ни никогда ничего nie nigdy ani nic".split())
+WORD_SIMILAR = 80.0  # below this rapidfuzz ratio two words count as different words ("southwind" != "northwind")
+EXTRA_WORD = 0.5  # an extra word said inside the phrase ("this call is *being* recorded")
+EXTRA_NEGATION = 2.0  # an extra "not" ("this call is *not* recorded") sinks the match
+MISSING_WORD = 1.0
+MISSING_NEGATION = 2.0  # "that's my problem" is not "that's not my problem"
+SPLIT_PENALTY = 0.25
+
+
+_COSTS: dict[tuple[str, str], float] = {}
+
+
+def _word_cost(a: str, b: str) -> float:
+    if a == b:
+        return 0.0
+    key = (a, b)
+    cost = _COSTS.get(key)
+    if cost is None:
+        r = fuzz.ratio(a, b, score_cutoff=WORD_SIMILAR)
+        cost = 1.0 - r / 100.0 if r else 1.0
+        if len(_COSTS) > 500_000:
+            _COSTS.clear()
+        _COSTS[key] = cost
+    return cost
+
+
+def word_alignment(variant: Sequence[str], words: Sequence[str]) -> tuple[float, int, int]:
+    """Best match of the phrase ``variant`` inside ``words`` (token lists): (score 0-100, first, last token).
+
+    Word-level edit distance, free before and after the match: a misrecognised
+    word costs by how different it is (nothing when the same, 1 when below
+    :data:`WORD_SIMILAR`), a missing word 1, an extra word ½ (a negation 2),
+    a word split in two or two run together ("north wind", "northwind") what
+    the joined spelling differs. Score = 100 * (1 - cost / words in the phrase).
+    """
+    n, m = len(variant), len(words)
+    if n == 0 or m == 0:
+        return 0.0, 0, 0
+    prev = [0.0] * (m + 1)  # free start
+    prev_s = list(range(m + 1))
+    rows: list[list[float]] = [prev]
+    starts: list[list[int]] = [prev_s]
+    for i in range(1, n + 1):
+        vw = variant[i - 1]
+        missing = MISSING_NEGATION if vw in NEGATIONS else MISSING_WORD
+        cur = [rows[i - 1][0] + missing] + [0.0] * m
+        cur_s = [0] + [0] * m
+        for j in range(1, m + 1):
+            cw = words[j - 1]
+            best, start = rows[i - 1][j - 1] + _word_cost(vw, cw), starts[i - 1][j - 1]
+            c = rows[i - 1][j] + missing
+            if c < best:
+                best, start = c, starts[i - 1][j]
+            c = cur[j - 1] + (EXTRA_NEGATION if cw in NEGATIONS else EXTRA_WORD)
+            if c < best:
+                best, start = c, cur_s[j - 1]
+            if j >= 2 and cw not in NEGATIONS and words[j - 2] not in NEGATIONS:  # one phrase word heard as two
+                c = rows[i - 1][j - 2] + _word_cost(vw, words[j - 2] + cw) + SPLIT_PENALTY
+                if c < best:
+                    best, start = c, starts[i - 1][j - 2]
+            if i >= 2 and vw not in NEGATIONS and variant[i - 2] not in NEGATIONS:  # two phrase words heard as one
+                c = rows[i - 2][j - 1] + 2 * _word_cost(variant[i - 2] + vw, cw) + SPLIT_PENALTY
+                if c < best:
+                    best, start = c, starts[i - 2][j - 1]
+            cur[j] = best
+            cur_s[j] = start
+        rows.append(cur)
+        starts.append(cur_s)
+    last = rows[n]
+    j_best = min(range(1, m + 1), key=lambda j: (last[j], j))
+    cost = last[j_best]
+    return max(0.0, 100.0 * (1.0 - cost / n)), starts[n][j_best], j_best - 1
 
 
 def _word_end(rt: RoleText, k: int) -> int:
