@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +58,10 @@ FBANK_LENGTH = 0.025
 MIN_EMBED_FRAMES = 25
 #: A (window, speaker) embedding takes part in clustering only with at least this much clean speech.
 MIN_CLUSTER_SPEECH_S = 1.0
-#: Two clusters whose centroids are at least this cosine-similar are one speaker (auto count only).
-SAME_SPEAKER_COSINE = 0.55
+#: Auto count: groups of speech closer than this (average-linkage cosine distance) are one speaker ...
+MIN_SPLIT_DISTANCE = 0.25
+#: ... and a speaker needs at least this much speech (seconds).
+MIN_SPEAKER_SPEECH_S = 1.0
 #: Upper bound on the speaker count in auto mode when the caller gives none.
 DEFAULT_MAX_SPEAKERS = 8
 
@@ -233,76 +236,112 @@ def _cluster_k(x: np.ndarray, k: int, iterations: int = 10) -> np.ndarray:
     return labels
 
 
-def _silhouette(x: np.ndarray, labels: np.ndarray) -> float:
-    """Mean silhouette (cosine distance) of a clustering with at least 2 clusters."""
-    k = labels.max() + 1
-    if k < 2 or k >= len(x):
-        return -1.0
-    d = 1.0 - x @ x.T
-    scores = []
-    for i in range(len(x)):
-        own = labels == labels[i]
-        n_own = own.sum() - 1
-        if n_own == 0:
-            scores.append(0.0)
-            continue
-        a = d[i, own].sum() / n_own
-        b = min(d[i, labels == j].mean() for j in range(k) if j != labels[i])
-        scores.append((b - a) / max(a, b, 1e-8))
-    return float(np.mean(scores))
+def _coverage(spans: np.ndarray, members: np.ndarray, resolution: float = 0.05) -> float:
+    """Seconds of time covered by the union of the ``members`` rows of (start, end) ``spans``."""
+    if not members.any():
+        return 0.0
+    sel = spans[members]
+    grid = np.zeros(int(math.ceil(sel[:, 1].max() / resolution)) + 1, dtype=bool)
+    for a, b in sel:
+        grid[int(a / resolution) : int(math.ceil(b / resolution))] = True
+    return float(grid.sum() * resolution)
 
 
-def choose_clusters(x: np.ndarray, min_k: int, max_k: int) -> np.ndarray:
-    """Cluster unit vectors, choosing the count in [min_k, max_k] (see module docstring)."""
+def choose_clusters(x: np.ndarray, min_k: int, max_k: int, spans: np.ndarray | None = None) -> np.ndarray:
+    """Cluster unit vectors into a number of speakers between ``min_k`` and ``max_k``.
+
+    The count comes from the average-linkage dendrogram (cosine): starting from
+    one speaker, the next split is accepted while the two groups it separates are
+    at least :data:`MIN_SPLIT_DISTANCE` apart *and* every resulting cluster holds
+    at least :data:`MIN_SPEAKER_SPEECH_S` of speech (``spans``: (start, end)
+    seconds of each vector's speech), so outlier pieces (noise, laughter,
+    crosstalk) do not become speakers. The bounds override the criterion.
+    Final labels are refined by spherical k-means (:func:`_cluster_k`).
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
     n = x.shape[0]
     max_k = max(1, min(max_k, n))
     min_k = max(1, min(min_k, max_k))
     if max_k == 1:
         return np.zeros(n, dtype=int)
-    best: tuple[float, np.ndarray] | None = None
-    for k in range(max(2, min_k), max_k + 1):
-        labels = _cluster_k(x, k)
-        if labels.max() + 1 < k:
-            continue
-        score = _silhouette(x, labels)
-        log.debug("auto speaker count: k=%d silhouette=%.3f", k, score)
-        if best is None or score > best[0]:
-            best = (score, labels)
-    if best is None:
-        return np.zeros(n, dtype=int)
-    labels = best[1]
-    if min_k <= 1:
-        centroids = _normalise(np.vstack([x[labels == j].mean(axis=0) for j in range(labels.max() + 1)]))
-        sim = centroids @ centroids.T
-        np.fill_diagonal(sim, -1.0)
-        if labels.max() == 1 and sim.max() >= SAME_SPEAKER_COSINE:
-            return np.zeros(n, dtype=int)
-    return labels
+    if min_k == max_k:
+        return _cluster_k(x, min_k)
+    if spans is None:
+        spans = np.column_stack([np.arange(n), np.arange(n) + MIN_SPEAKER_SPEECH_S])
+    dendrogram = linkage(x, method="average", metric="cosine")
+    heights = dendrogram[::-1, 2]  # heights[k - 2] is the merge undone by going from k - 1 to k clusters
+    k = 1
+    while k < max_k:
+        nxt = k + 1
+        labels = fcluster(dendrogram, nxt, criterion="maxclust") - 1
+        smallest = min(_coverage(spans, labels == j) for j in range(labels.max() + 1))
+        log.debug("auto speaker count: split %d->%d distance %.3f smallest cluster %.1f s", k, nxt, heights[nxt - 2], smallest)
+        if heights[nxt - 2] < MIN_SPLIT_DISTANCE or smallest < MIN_SPEAKER_SPEECH_S:
+            break
+        k = nxt
+    return _cluster_k(x, max(k, min_k))
 
 
-def constrained_assign(embeddings: np.ndarray, active: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """Assign each (window, local speaker) to a cluster, never two of one window to the same cluster.
+def split_runs(active: np.ndarray, min_gap: int, max_len: int) -> list[tuple[int, int]]:
+    """[start, end) frame runs of a boolean mask; gaps shorter than ``min_gap`` are bridged and
+    runs longer than ``max_len`` cut into equal parts."""
+    idx = np.flatnonzero(active)
+    if idx.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(idx) > min_gap)
+    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+    ends = np.concatenate([idx[breaks] + 1, [idx[-1] + 1]])
+    runs = []
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        parts = max(1, math.ceil((b - a) / max_len)) if max_len > 0 else 1
+        edges = np.linspace(a, b, parts + 1).round().astype(int)
+        runs += [(int(x), int(y)) for x, y in zip(edges[:-1], edges[1:]) if y > x]
+    return runs
 
-    ``embeddings``: (chunks, local, dim) with NaN rows where no embedding could
-    be computed; ``active``: (chunks, local) bool. Inactive speakers get -2.
+
+@dataclass
+class Pieces:
+    """Stretches of one local speaker inside one window, each with its own embedding.
+
+    All arrays have one entry per piece: window index, local speaker, [start,
+    end) segmentation frames, embedding (NaN when too short), seconds of clean
+    (non-overlapped) speech.
     """
-    from scipy.optimize import linear_sum_assignment
 
-    chunks, local, _ = embeddings.shape
+    chunk: np.ndarray
+    speaker: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    embedding: np.ndarray
+    clean_s: np.ndarray
+    #: embedding of the piece's whole local speaker in that window (NaN when too short)
+    whole: np.ndarray
+
+
+def constrained_assign(pieces: Pieces, centroids: np.ndarray, whole_weight: float = 0.0) -> np.ndarray:
+    """Cluster of each piece: the most similar centroid, except that pieces of different local
+    speakers that are active at the same time in one window never share a cluster (the
+    segmentation model told them apart). Greedy, most confident pieces first."""
+    n = pieces.chunk.size
     k = centroids.shape[0]
-    hard = np.full((chunks, local), -2, dtype=int)
-    sims = np.einsum("csd,kd->csk", np.nan_to_num(embeddings, nan=0.0), centroids)
-    for c in range(chunks):
-        speakers = np.flatnonzero(active[c])
-        if speakers.size == 0:
-            continue
-        score = sims[c, speakers]
-        if speakers.size <= k:
-            rows, cols = linear_sum_assignment(score, maximize=True)
-            hard[c, speakers[rows]] = cols
-        else:  # more local speakers than clusters: plain argmax
-            hard[c, speakers] = np.argmax(score, axis=1)
-    return hard
+    scores = np.nan_to_num(pieces.embedding, nan=0.0) @ centroids.T  # (n, k)
+    if whole_weight:
+        scores = scores + whole_weight * (np.nan_to_num(pieces.whole, nan=0.0) @ centroids.T)
+    labels = np.full(n, -1, dtype=int)
+    order = np.argsort(-scores.max(axis=1), kind="stable")
+    for i in order:
+        rivals = (
+            (pieces.chunk == pieces.chunk[i])
+            & (pieces.speaker != pieces.speaker[i])
+            & (pieces.start < pieces.end[i])
+            & (pieces.end > pieces.start[i])
+            & (labels >= 0)
+        )
+        taken = set(labels[rivals].tolist())
+        choice = [j for j in np.argsort(-scores[i]) if j not in taken]
+        labels[i] = int(choice[0]) if choice and len(taken) < k else int(np.argmax(scores[i]))
+    return labels
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -317,23 +356,37 @@ class OfflineConfig:
     segmentation_batch_size: int = 1
     #: drop gaps shorter than this inside one speaker's turns (seconds)
     min_duration_off: float = 0.0
-    #: "window": CAM++ on each (window, speaker) selection; "call": CAM++ once over the call, pooled per selection
-    embedding_mode: str = "window"
-    #: longest stretch embedded per (window, speaker), fbank frames ("window" mode)
-    max_embed_frames: int = 1000
+    #: "call": CAM++ run once over the call, its frame outputs pooled per piece (fast);
+    #: "window": the embedder run on each piece's own features (any embedder)
+    embedding_mode: str = "call"
+    #: a local speaker's activity is cut into pieces at pauses at least this long (seconds) ...
+    piece_gap: float = 0.25
+    #: ... and pieces longer than this are cut into equal parts (seconds; 0: never).
+    #: Each piece is clustered on its own, which catches two voices the segmentation
+    #: model merged into one local speaker.
+    piece_max: float = 3.0
+    #: weight of the whole local speaker's embedding when a piece picks its cluster
+    whole_weight: float = 0.5
+    #: weight of the whole local speaker's embedding added to each piece's for clustering,
+    #: with the speaker count given / chosen by the diarizer
+    cluster_whole_weight: float = 0.5
+    auto_cluster_whole_weight: float = 1.0
 
 
 class OfflineDiarizer:
     """Mono diarizer from packaged weights; see the module docstring.
 
     ``name`` is versioned so stored results say which diarizer produced them.
-    Calling it is thread-safe only in the sense that models are shared
-    read-only; callers run one call at a time per instance.
+    Models are shared read-only; run one call at a time per instance.
     """
 
     def __init__(self, config: OfflineConfig | None = None, embedder: Any | None = None) -> None:
         self.config = config or OfflineConfig()
+        if self.config.embedding_mode not in ("call", "window"):
+            raise ValueError(f"embedding_mode must be 'call' or 'window', got {self.config.embedding_mode!r}")
         self._embedder = embedder or CampPlusEmbedder()
+        if self.config.embedding_mode == "call" and not hasattr(self._embedder, "frame_level"):
+            raise ValueError(f"embedder {self._embedder.name!r} has no frame-level outputs: use embedding_mode='window'")
         self.name = f"offline-seg30-{self._embedder.name}.v1"
         from callqa.diarization import _pyannote_env
 
@@ -365,7 +418,7 @@ class OfflineDiarizer:
     ) -> Any:
         import torch
         from pyannote.audio.pipelines.utils import SpeakerDiarizationMixin as Mixin
-        from pyannote.core import Annotation, SlidingWindowFeature
+        from pyannote.core import Annotation, Segment, SlidingWindowFeature
 
         min_k, max_k = _speaker_bounds(num_speakers, min_speakers, max_speakers)
         audio = to_16k(waveform, sample_rate)
@@ -376,81 +429,123 @@ class OfflineDiarizer:
             segmentations: SlidingWindowFeature = self._inference(
                 {"waveform": torch.from_numpy(audio)[None], "sample_rate": SAMPLE_RATE}
             )
-        binary = segmentations.data  # (chunks, frames, local) in {0, 1}
-        frames = self._model.receptive_field
-        count = Mixin.speaker_count(segmentations, frames, warm_up=(0.0, 0.0))
+        count = Mixin.speaker_count(segmentations, self._model.receptive_field, warm_up=(0.0, 0.0))
         if np.nanmax(count.data) == 0:
             return Annotation()
 
-        embeddings, clean_seconds = self._embeddings(audio, segmentations)
-        active = binary.sum(axis=1) > 0  # (chunks, local)
-        valid = ~np.isnan(embeddings).any(axis=2)
-        train = valid & (clean_seconds >= MIN_CLUSTER_SPEECH_S)
-        if train.sum() < 2:  # too little clean speech to cluster: use every valid embedding
+        pieces = self._pieces(audio, segmentations)
+        valid = ~np.isnan(pieces.embedding).any(axis=1)
+        train = valid & (pieces.clean_s >= MIN_CLUSTER_SPEECH_S)
+        if train.sum() < 2:  # too little clean speech to cluster on: use every valid embedding
             train = valid
-        x = embeddings[train]
-        if x.shape[0] == 0:
-            hard = np.where(active, 0, -2)
-            hard = _distinct_within_chunk(hard, active)
+        x = pieces.embedding[train]
+        blend = self.config.cluster_whole_weight if min_k == max_k else self.config.auto_cluster_whole_weight
+        if blend:
+            x = _normalise(x + blend * np.nan_to_num(pieces.whole[train], nan=0.0))
+        if x.shape[0] == 0:  # nothing long enough to embed: one speaker per local speaker
+            labels = pieces.speaker.copy()
         else:
-            labels = choose_clusters(x, min_k, max_k)
-            centroids = _normalise(np.vstack([x[labels == j].mean(axis=0) for j in range(labels.max() + 1)]))
-            hard = constrained_assign(embeddings, active, centroids)
+            window = segmentations.sliding_window
+            frame_step = window.duration / segmentations.data.shape[1]
+            starts = np.array([window[c].start for c in pieces.chunk[train]])
+            spans = np.column_stack([starts + pieces.start[train] * frame_step, starts + pieces.end[train] * frame_step])
+            clusters = choose_clusters(x, min_k, max_k, spans)
+            centroids = _normalise(np.vstack([x[clusters == j].mean(axis=0) for j in range(clusters.max() + 1)]))
+            if blend:  # centroids back in piece space
+                raw = pieces.embedding[train]
+                centroids = _normalise(np.vstack([raw[clusters == j].mean(axis=0) for j in range(clusters.max() + 1)]))
+            labels = constrained_assign(pieces, centroids, self.config.whole_weight)
+        n_clusters = int(labels.max()) + 1 if labels.size else 1
 
         # never more speakers at once than there are clusters (nor than the caller allows)
-        count.data = np.minimum(count.data, min(max(1, int(hard.max()) + 1), max_k)).astype(np.int8)
-        discrete = _reconstruct(segmentations, hard, count)
+        count.data = np.minimum(count.data, min(max(1, n_clusters), max_k)).astype(np.int8)
+        discrete = _reconstruct(segmentations, pieces, labels, n_clusters, count)
         annotation = Mixin.to_annotation(discrete, min_duration_on=0.0, min_duration_off=self.config.min_duration_off)
+        annotation = annotation.crop(Segment(0.0, audio.size / SAMPLE_RATE), mode="intersection")
         return _rename_by_first_turn(annotation)
 
-    def _embeddings(self, audio: np.ndarray, segmentations: Any) -> tuple[np.ndarray, np.ndarray]:
-        """(chunks, local, dim) embeddings (NaN where none) and (chunks, local) clean speech seconds."""
+    def _pieces(self, audio: np.ndarray, segmentations: Any) -> Pieces:
+        """Cut every local speaker's activity into pieces and embed each one."""
         binary = segmentations.data
         chunks, n_frames, local = binary.shape
         window = segmentations.sliding_window
         frame_step = window.duration / n_frames
+        min_gap = max(1, int(round(self.config.piece_gap / frame_step)))
+        max_len = int(round(self.config.piece_max / frame_step)) if self.config.piece_max > 0 else 0
         feats = self._embedder.features(audio)
         n_fbank = feats.shape[0]
         pooled = self.config.embedding_mode == "call"
-        if pooled:
-            frame_out = self._embedder.frame_level(feats)
-        out = np.full((chunks, local, self._embedder.dimension), np.nan, dtype=np.float32)
-        clean_s = np.zeros((chunks, local))
+        frame_out = self._embedder.frame_level(feats) if pooled else None
         overlap = binary.sum(axis=2) > 1  # (chunks, frames)
         fb_per_chunk = int(round(window.duration / FBANK_SHIFT))
+        rows: list[tuple[int, int, int, int, np.ndarray | None, float]] = []
         for c in range(chunks):
             start = window[c].start
             f0 = int(round(start / FBANK_SHIFT))
             idx = np.arange(f0, min(f0 + fb_per_chunk, n_fbank))
-            if idx.size == 0:
-                continue
-            centres = idx * FBANK_SHIFT + FBANK_LENGTH / 2 - start
-            seg_idx = np.clip((centres / frame_step).astype(int), 0, n_frames - 1)
+            # segmentation frame of each fbank frame of this window
+            seg_of = np.clip(((idx * FBANK_SHIFT + FBANK_LENGTH / 2 - start) / frame_step).astype(int), 0, n_frames - 1)
             for s in range(local):
                 speaking = binary[c, :, s] > 0
                 if not speaking.any():
                     continue
-                clean = speaking & ~overlap[c]
-                clean_s[c, s] = clean.sum() * frame_step
-                sel = clean[seg_idx]
-                if sel.sum() < MIN_EMBED_FRAMES:
-                    sel = speaking[seg_idx]
-                if sel.sum() < MIN_EMBED_FRAMES:
-                    continue
-                if pooled:
-                    chosen = np.unique(np.minimum(idx[sel] // 2, frame_out.shape[1] - 1))
-                    out[c, s] = self._embedder.pool(frame_out[:, chosen])
-                else:
-                    chosen = idx[sel][: self.config.max_embed_frames]
-                    out[c, s] = self._embedder.embed(feats[chosen])
-        return out, clean_s
+                whole = self._embed_selection(speaking, overlap[c], seg_of, idx, feats, frame_out)
+                for a, b in split_runs(speaking, min_gap, max_len):
+                    in_piece = np.zeros(n_frames, dtype=bool)
+                    in_piece[a:b] = True
+                    mine = speaking & in_piece
+                    if (a, b) == (int(np.argmax(speaking)), n_frames - int(np.argmax(speaking[::-1]))):
+                        emb = whole  # the piece is the whole local speaker
+                    else:
+                        emb = self._embed_selection(mine, overlap[c], seg_of, idx, feats, frame_out)
+                    clean_s = float((mine & ~overlap[c]).sum() * frame_step)
+                    rows.append((c, s, a, b, emb, clean_s, whole))
+        dim = self._embedder.dimension
+        embedding = np.full((len(rows), dim), np.nan, dtype=np.float32)
+        whole_emb = np.full((len(rows), dim), np.nan, dtype=np.float32)
+        for i, row in enumerate(rows):
+            if row[4] is not None:
+                embedding[i] = row[4]
+            if row[6] is not None:
+                whole_emb[i] = row[6]
+        col = list(zip(*rows)) if rows else [[]] * 7
+        return Pieces(
+            chunk=np.asarray(col[0], dtype=int),
+            speaker=np.asarray(col[1], dtype=int),
+            start=np.asarray(col[2], dtype=int),
+            end=np.asarray(col[3], dtype=int),
+            embedding=embedding,
+            clean_s=np.asarray(col[5], dtype=float),
+            whole=whole_emb,
+        )
+
+    def _embed_selection(
+        self,
+        mask: np.ndarray,
+        overlap: np.ndarray,
+        seg_of: np.ndarray,
+        idx: np.ndarray,
+        feats: np.ndarray,
+        frame_out: np.ndarray | None,
+    ) -> np.ndarray | None:
+        """Embedding of the frames in ``mask`` (segmentation frames of one window), overlapped
+        speech left out unless too little remains; None when shorter than MIN_EMBED_FRAMES."""
+        sel = (mask & ~overlap)[seg_of]
+        if sel.sum() < MIN_EMBED_FRAMES:
+            sel = mask[seg_of]
+        if sel.sum() < MIN_EMBED_FRAMES:
+            return None
+        if frame_out is not None:
+            chosen = np.unique(np.minimum(idx[sel] // 2, frame_out.shape[1] - 1))
+            return self._embedder.pool(frame_out[:, chosen])
+        return self._embedder.embed(feats[idx[sel]])
 
 
 def _speaker_bounds(
     num_speakers: int | None, min_speakers: int | None, max_speakers: int | None
-) -> tuple[int, float]:
+) -> tuple[int, int]:
     for name, v in (("num_speakers", num_speakers), ("min_speakers", min_speakers), ("max_speakers", max_speakers)):
-        if v is not None and (not isinstance(v, (int, np.integer)) or v < 1):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1):
             raise ValueError(f"{name} must be a positive integer or None, got {v!r}")
     if num_speakers is not None:
         return int(num_speakers), int(num_speakers)
@@ -461,27 +556,21 @@ def _speaker_bounds(
     return lo, hi
 
 
-def _distinct_within_chunk(hard: np.ndarray, active: np.ndarray) -> np.ndarray:
-    out = hard.copy()
-    for c in range(hard.shape[0]):
-        speakers = np.flatnonzero(active[c])
-        out[c, speakers] = np.arange(speakers.size)
-    return out
-
-
-def _reconstruct(segmentations: Any, hard: np.ndarray, count: Any) -> Any:
-    """Per-cluster activations from the local segmentation and the cluster of each local speaker."""
+def _reconstruct(segmentations: Any, pieces: Pieces, labels: np.ndarray, n_clusters: int, count: Any) -> Any:
+    """Per-cluster activations (each frame of a local speaker goes to its piece's cluster),
+    then pyannote's reconstruction with the frame-level speaker count."""
     from pyannote.audio.pipelines.utils import SpeakerDiarizationMixin as Mixin
     from pyannote.core import SlidingWindowFeature
 
-    chunks, n_frames, _ = segmentations.data.shape
-    k = max(1, int(hard.max()) + 1)
-    clustered = np.full((chunks, n_frames, k), np.nan)
-    for c in range(chunks):
-        for j in np.unique(hard[c]):
-            if j < 0:
-                continue
-            clustered[c, :, j] = np.max(segmentations.data[c][:, hard[c] == j], axis=1)
+    data = segmentations.data
+    chunks, n_frames, _ = data.shape
+    clustered = np.full((chunks, n_frames, max(1, n_clusters)), np.nan)
+    touched = np.zeros((chunks, max(1, n_clusters)), dtype=bool)
+    for c, s, a, b, k in zip(pieces.chunk, pieces.speaker, pieces.start, pieces.end, labels):
+        if not touched[c, k]:
+            clustered[c, :, k] = 0.0
+            touched[c, k] = True
+        clustered[c, a:b, k] = np.maximum(clustered[c, a:b, k], data[c, a:b, s])
     return Mixin.to_diarization(SlidingWindowFeature(clustered, segmentations.sliding_window), count)
 
 
