@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -135,7 +135,7 @@ def worker_pipeline(settings: Settings) -> Pipeline:
     of one process share the pipeline (and the model).
     """
     global _built
-    key = repr(settings)
+    key = repr(replace(settings, db=Path()))  # the database does not change what a pipeline computes
     with _pipelines_lock:
         pipeline = _pipelines.get(key)
         if pipeline is None:
@@ -310,3 +310,33 @@ def run_windowed(runner: TaskRunner, task, jobs: Iterator[tuple[Any, dict[str, A
             result = exc
         handle(key, result)
         fill()
+
+
+def crash_orphaned_flow_runs(writer, logger) -> int:
+    """Mark the Prefect flow runs of killed callqa runs Crashed (they would show 'Running' forever).
+
+    Call before ``begin_run`` while holding the writer lock: a run still
+    'running' in the database then belongs to a process that is gone. A flow
+    run recorded on another Prefect server is left alone.
+    """
+    from prefect import get_client
+    from prefect.states import Crashed
+
+    marked = 0
+    for run_id, settings in writer.unfinished_runs():
+        flow_run_id = settings.get("prefect_flow_run_id")
+        if not flow_run_id:
+            continue
+        try:
+            with get_client(sync_client=True) as client:
+                state = client.read_flow_run(flow_run_id).state
+                if state is not None and not state.is_final():
+                    client.set_flow_run_state(flow_run_id, Crashed(
+                        message=f"callqa run {run_id} did not finish (its process was killed); the next run "
+                                "retried its unfinished calls"), force=True)
+                    marked += 1
+        except Exception as exc:  # not on this server, or the server is unreachable: the runs table still says it
+            logger.debug("could not mark flow run %s crashed: %s", flow_run_id, type(exc).__name__)
+    if marked:
+        logger.warning("%d earlier flow run(s) were killed before they finished; marked Crashed", marked)
+    return marked

@@ -67,6 +67,7 @@ from flows.common import (
     CallResult,
     RunnerChoice,
     call_ref,
+    crash_orphaned_flow_runs,
     file_ref,
     public_reason,
     run_windowed,
@@ -281,6 +282,7 @@ def nightly(
 
     store = Store(settings.db, publish_interval_s=publish_every_s)
     with store.writing() as writer:
+        crash_orphaned_flow_runs(writer, logger)
         run_id = begin_run(writer, pipeline, "nightly", extra)
         batch = _Batch(writer, pipeline, run_id, force)
         try:

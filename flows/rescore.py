@@ -37,7 +37,14 @@ from callqa.errors import CallNotFoundError, CallQAError, ConfigError
 from callqa.scoring import RescoreOutcome, Scorer, StoredCall, load_calls, save_evaluations
 from callqa.store import Store, resolve_call_id, select_call_ids
 from callqa.types import CallMetrics, Evaluation
-from flows.common import CallFailed, RunnerChoice, call_ref, run_windowed, workers_share_api
+from flows.common import (
+    CallFailed,
+    RunnerChoice,
+    call_ref,
+    crash_orphaned_flow_runs,
+    run_windowed,
+    workers_share_api,
+)
 
 ARTIFACT_KEY = "callqa-rescore"
 CHUNK = 200
@@ -209,6 +216,7 @@ def rescore(
         if all_calls or start is not None or end is not None:
             ids += select_call_ids(writer.con, since=start, until=end)
         ids = list(dict.fromkeys(ids))
+        crash_orphaned_flow_runs(writer, logger)
         writer.mark_crashed_runs()
         run_id = writer.start_run("rescore", {
             "rules": pack, "pack": scorer.pack_id, "pack_sha256": scorer.pack_sha256, "calls": len(ids),

@@ -92,6 +92,8 @@ def test_sigkill_mid_batch_then_rerun_scores_every_call_exactly_once(prefect_api
             assert con.execute("select count(distinct call_id), count(*) from evaluations").fetchone() == (len(NAMES), len(NAMES))
         runs = con.execute("select run_id, status, calls_processed, calls_skipped, calls_failed from runs "
                            "order by started_at").fetchall()
+        killed_flow_run = con.execute("select json_extract_string(settings, '$.prefect_flow_run_id') from runs "
+                                      "order by started_at limit 1").fetchone()[0]
         by_run = dict(con.execute("select run_id, count(*) from calls group by run_id").fetchall())
         assert con.execute("select count(*) from failures").fetchone()[0] == 0
     (killed, killed_status, *_), (rerun_id, rerun_status, processed, skipped, failed) = runs
@@ -99,6 +101,11 @@ def test_sigkill_mid_batch_then_rerun_scores_every_call_exactly_once(prefect_api
     # the re-run processed exactly what the killed run had not committed, and skipped what it had
     assert by_run.get(killed, 0) == skipped >= stored_before_kill
     assert by_run.get(rerun_id, 0) == processed == len(NAMES) - skipped
+    # and the killed flow run no longer shows "Running" in the Prefect UI
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(killed_flow_run).state.type.value == "CRASHED"
 
 
 READER = textwrap.dedent("""

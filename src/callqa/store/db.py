@@ -239,6 +239,11 @@ class Writer:
                 [_now(), status, files_seen, processed, skipped, failed, run_id],
             )
 
+    def unfinished_runs(self) -> list[tuple[str, dict[str, Any]]]:
+        """``(run_id, settings)`` of runs still 'running': killed ones, since we hold the lock."""
+        rows = self.con.execute("SELECT run_id, settings FROM runs WHERE status = 'running' ORDER BY started_at").fetchall()
+        return [(run_id, json.loads(settings) if settings else {}) for run_id, settings in rows]
+
     def mark_crashed_runs(self) -> int:
         """Runs left 'running' by a killed process (we hold the lock, so none is live)."""
         with self.transaction() as con:
