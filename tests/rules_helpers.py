@@ -30,3 +30,31 @@ def transcript(turns: Sequence[tuple[str, Sequence[WordSpec] | tuple[float, str]
     return Transcript(call_id=call_id, language=language, duration=duration if duration is not None else end + 0.5,
                       turns=tuple(built), asr_model="hand", diarizer="hand", channels=2,
                       roles=RoleAssignment(tuple(speakers), 1.0, "hand", "built by a test"))
+
+
+# ---------------------------------------------------------------------------- packs and verdicts
+
+import yaml  # noqa: E402
+
+from callqa.metrics import compute_metrics  # noqa: E402
+from callqa.rules import CallContext, pack_from_text  # noqa: E402
+
+
+def pack_text(rules: list[dict], **top) -> str:
+    """A valid pack around ``rules`` (each gets id/title/section/kind defaults), as YAML."""
+    data = {"id": "test", "version": "1", "languages": [top.pop("language", "en")], "pass_mark": 80,
+            "sections": [{"id": "main", "title": "Main"}]}
+    data.update(top)
+    data["rules"] = [{"id": f"r{i}", "title": f"rule {i}", "section": "main", **r} for i, r in enumerate(rules)]
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def make_pack(rules: list[dict], **top):
+    return pack_from_text(pack_text(rules, **top), "test.yaml")
+
+
+def check(rule: dict, tr, *, pii=None, metadata=None, **top):
+    """The verdict of one rule (a dict as in a pack) on a transcript."""
+    pack = make_pack([rule], **top)
+    ctx = CallContext(tr, metrics=compute_metrics(tr), pii=pii, metadata=metadata)
+    return pack.rules[0].check(ctx)

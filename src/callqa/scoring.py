@@ -272,22 +272,21 @@ def _score_tables(scorer: Scorer, tables: Tables, run_id: str | None, created: d
 
 def _fetch(con: Any, call_ids: Sequence[str]) -> Tables:
     """The stored rows of ``call_ids``: one query per table (calls, turns, pii_spans)."""
-    ids = pa.table({"call_id": pa.array(list(call_ids), type=pa.string())})
-    name = "_callqa_rescore_ids"
-    con.register(name, ids)
-    try:
-        calls = con.sql(
-            "SELECT c.call_id, language, duration_s, asr_model, diarizer, channels, role_method, role_confidence, "
-            f"role_note, agent_id, agent_name, queue, team, direction, started_at, source_path FROM calls c "
-            f"JOIN {name} USING (call_id) ORDER BY c.call_id").to_arrow_table()
-        turns = con.sql(
-            f"SELECT t.call_id, turn_index, speaker, role, channel, start_s, end_s, words FROM turns t JOIN {name} "
-            "USING (call_id) ORDER BY t.call_id, turn_index").to_arrow_table()
-        pii = con.sql(
-            "SELECT p.call_id, entity, detector, score, role, start_s, end_s, masked, explanation, word_refs, tags "
-            f"FROM pii_spans p JOIN {name} USING (call_id) ORDER BY p.call_id, span_index").to_arrow_table()
-    finally:
-        con.unregister(name)
+    # DuckDB refuses new work on a connection whose last execute() result was not read to the end
+    # (a fetchone() elsewhere); a finished execute() clears it.
+    con.execute("SELECT 1").fetchall()
+    params = {"ids": list(call_ids)}
+    where = "WHERE call_id IN (SELECT unnest($ids::VARCHAR[]))"
+    calls = con.sql(
+        "SELECT call_id, language, duration_s, asr_model, diarizer, channels, role_method, role_confidence, "
+        f"role_note, agent_id, agent_name, queue, team, direction, started_at, source_path FROM calls {where} "
+        "ORDER BY call_id", params=params).to_arrow_table()
+    turns = con.sql(
+        f"SELECT call_id, turn_index, speaker, role, channel, start_s, end_s, words FROM turns {where} "
+        "ORDER BY call_id, turn_index", params=params).to_arrow_table()
+    pii = con.sql(
+        "SELECT call_id, entity, detector, score, role, start_s, end_s, masked, explanation, word_refs, tags "
+        f"FROM pii_spans {where} ORDER BY call_id, span_index", params=params).to_arrow_table()
     return calls, turns, pii
 
 

@@ -338,10 +338,11 @@ def pack_from_text(text: str, path: str | Path = "<pack>", *, sha256: str | None
         label = str(raw_rule.get("id")) if isinstance(raw_rule.get("id"), str) else f"#{i + 1}"
         rule, rule_problems = _build_rule(raw_rule, env, section_ids)
         problems.extend((label, f, m) for f, m in rule_problems)
+        if not label.startswith("#"):
+            if label in seen:
+                problems.append((label, "id", f"rule id {label!r} is used twice; ids must be unique"))
+            seen.add(label)
         if rule is not None:
-            if rule.id in seen:
-                problems.append((label, "id", f"rule id {rule.id!r} is used twice; ids must be unique"))
-            seen.add(rule.id)
             rules.append(rule)
 
     alternates: dict[str, RulePack] = {}
