@@ -52,6 +52,12 @@ CARD_CONTEXT = (
     "карт", "кредитк", "дебетов", "номер карт", "виза", "мастеркард", "мир ",
     "kart", "karty", "kartę", "kredytow", "debetow", "numer karty",
 )
+#: Narrower than CARD_CONTEXT: asked or said for the number itself (used without a checksum).
+CARD_NUMBER_CONTEXT = ("card number", "number on the card", "long number", "номер карты", "номер вашей карты",
+                       "numer karty")
+#: Said just before a number, these make it something else than a card.
+NOT_CARD_CONTEXT = ("order", "reference", "confirmation", "tracking", "invoice", "ticket", "case", "policy",
+                    "заказ", "накладн", "счет-фактур", "обращени", "zamówieni", "faktur", "zgłoszeni", "przesyłk")
 CVV_CONTEXT = (
     "cvv", "cvc", "cv2", "cid", "security code", "security number", "three digit", "3 digit", "3-digit", "four digit code",
     "on the back", "verification code", "card code",
@@ -126,16 +132,36 @@ class CardDetector:
 
     def find(self, doc: PiiDocument) -> Iterable[Candidate]:
         for run in doc.runs:
-            start = 0
+            start, any_card = 0, False
             while len(run.digits) - start >= 13:
                 found = _best_card(doc, run, start)
                 if found is None:
                     break
                 a, b, cand = found
+                any_card = True
                 yield cand
                 if b == len(run.digits) or len(run.digits) - b < 13:
                     yield from self._after_card(doc, run, b)
                 start = b
+            if not any_card:
+                yield from self._misheard(doc, run)
+
+    def _misheard(self, doc: PiiDocument, run: DigitRun) -> Iterator[Candidate]:
+        """A card-length run that fails Luhn, said in answer to "card number": most likely a card the
+        recogniser misheard by a digit. Redacted all the same, as ``unverified`` (never ``full_number``)."""
+        digits = run.digits
+        if not 12 <= len(digits) <= 20 or run.plus:
+            return
+        refs = refs_of(run.nums)
+        if doc.find_context(refs, NOT_CARD_CONTEXT, after=0, turns=0):
+            return  # "my order number is ..."
+        values = [int(n.digits) for n in run.nums if n.digits.isdigit()]
+        if len(values) >= 4 and all(b == a + 1 for a, b in zip(values, values[1:])):
+            return  # counting: "one two three four ..."
+        context = doc.find_context(refs, CARD_NUMBER_CONTEXT, after=0, turns=1)
+        if context:
+            yield Candidate("CARD_NUMBER", 0.55, refs, digits, f"{len(digits)} digits right after a card number "
+                            "context word, Luhn fails (misheard?)", None, context, ("unverified",))
 
     def _after_card(self, doc: PiiDocument, run: DigitRun, b: int) -> Iterator[Candidate]:
         """Customers often go straight on: "... 0045, 05 27, 123": expiry and CVV right after the number."""
