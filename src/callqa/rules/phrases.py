@@ -446,7 +446,7 @@ EXTRA_WORD = 0.5  # an extra word said inside the phrase ("this call is *being* 
 EXTRA_NEGATION = 2.0  # an extra "not" ("this call is *not* recorded") sinks the match
 MISSING_WORD = 1.0
 MISSING_NEGATION = 2.0  # "that's my problem" is not "that's not my problem"
-SPLIT_PENALTY = 0.25
+SPLIT_PENALTY = 0.1  # a word boundary heard in another place
 
 
 _COSTS: dict[tuple[str, str], float] = {}
@@ -466,14 +466,24 @@ def _word_cost(a: str, b: str) -> float:
     return cost
 
 
+JOIN_SIMILAR = 90.0  # words split or run together must spell (almost) the same when joined
+
+
+def _join_cost(a: str, b: str) -> float:
+    """Per-word cost of reading ``b`` for ``a`` across other word boundaries (joined spellings); 9 when unlike."""
+    r = fuzz.ratio(a, b, score_cutoff=JOIN_SIMILAR)
+    return 1.0 - r / 100.0 if r else 9.0
+
+
 def word_alignment(variant: Sequence[str], words: Sequence[str]) -> tuple[float, int, int]:
     """Best match of the phrase ``variant`` inside ``words`` (token lists): (score 0-100, first, last token).
 
     Word-level edit distance, free before and after the match: a misrecognised
     word costs by how different it is (nothing when the same, 1 when below
     :data:`WORD_SIMILAR`), a missing word 1, an extra word ½ (a negation 2),
-    a word split in two or two run together ("north wind", "northwind") what
-    the joined spelling differs. Score = 100 * (1 - cost / words in the phrase).
+    words split or run together differently ("north wind", "north windbank"
+    for "northwind bank") what the joined spelling differs, plus
+    :data:`SPLIT_PENALTY`. Score = 100 * (1 - cost / words in the phrase).
     """
     n, m = len(variant), len(words)
     if n == 0 or m == 0:
@@ -497,13 +507,19 @@ def word_alignment(variant: Sequence[str], words: Sequence[str]) -> tuple[float,
             if c < best:
                 best, start = c, cur_s[j - 1]
             if j >= 2 and cw not in NEGATIONS and words[j - 2] not in NEGATIONS:  # one phrase word heard as two
-                c = rows[i - 1][j - 2] + _word_cost(vw, words[j - 2] + cw) + SPLIT_PENALTY
+                c = rows[i - 1][j - 2] + _join_cost(vw, words[j - 2] + cw) + SPLIT_PENALTY
                 if c < best:
                     best, start = c, starts[i - 1][j - 2]
             if i >= 2 and vw not in NEGATIONS and variant[i - 2] not in NEGATIONS:  # two phrase words heard as one
-                c = rows[i - 2][j - 1] + 2 * _word_cost(variant[i - 2] + vw, cw) + SPLIT_PENALTY
+                joined = variant[i - 2] + vw
+                c = rows[i - 2][j - 1] + 2 * _join_cost(joined, cw) + SPLIT_PENALTY
                 if c < best:
                     best, start = c, starts[i - 2][j - 1]
+                if j >= 2 and cw not in NEGATIONS and words[j - 2] not in NEGATIONS:
+                    # two phrase words heard as two others: "northwind bank" as "north windbank"
+                    c = rows[i - 2][j - 2] + 2 * _join_cost(joined, words[j - 2] + cw) + SPLIT_PENALTY
+                    if c < best:
+                        best, start = c, starts[i - 2][j - 2]
             cur[j] = best
             cur_s[j] = start
         rows.append(cur)
