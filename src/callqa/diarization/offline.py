@@ -73,6 +73,8 @@ MIN_CLUSTER_SPEECH_S = 1.0
 MIN_SPLIT_DISTANCE = 0.25
 #: ... and a speaker needs at least this much speech (seconds).
 MIN_SPEAKER_SPEECH_S = 1.0
+#: Speech context kept around speech when CAM++ runs over a call (seconds); longer silences are skipped.
+SPEECH_CONTEXT_S = 0.5
 #: Upper bound on the speaker count in auto mode when the caller gives none.
 DEFAULT_MAX_SPEAKERS = 8
 
@@ -485,22 +487,33 @@ class OfflineDiarizer:
         max_len = int(round(self.config.piece_max / frame_step)) if self.config.piece_max > 0 else 0
         feats = self._embedder.features(audio)
         n_fbank = feats.shape[0]
-        pooled = self.config.embedding_mode == "call"
-        frame_out = self._embedder.frame_level(feats) if pooled else None
         overlap = binary.sum(axis=2) > 1  # (chunks, frames)
         fb_per_chunk = int(round(window.duration / FBANK_SHIFT))
-        rows: list[tuple[int, int, int, int, np.ndarray | None, float]] = []
+        frames_of: list[tuple[np.ndarray, np.ndarray]] = []
+        speech = np.zeros(n_fbank, dtype=bool)
         for c in range(chunks):
             start = window[c].start
             f0 = int(round(start / FBANK_SHIFT))
             idx = np.arange(f0, min(f0 + fb_per_chunk, n_fbank))
             # segmentation frame of each fbank frame of this window
             seg_of = np.clip(((idx * FBANK_SHIFT + FBANK_LENGTH / 2 - start) / frame_step).astype(int), 0, n_frames - 1)
+            frames_of.append((idx, seg_of))
+            speech[idx[binary[c].any(axis=1)[seg_of]]] = True
+        call_frames = None
+        if self.config.embedding_mode == "call":
+            # CAM++ once over the speech of the call (with some context), not over long silences
+            pad = int(round(SPEECH_CONTEXT_S / FBANK_SHIFT))
+            kept = np.convolve(speech, np.ones(2 * pad + 1), mode="same") > 0
+            pos = np.cumsum(kept) - 1  # position of each fbank frame among the kept ones
+            call_frames = (self._embedder.frame_level(feats[kept]), pos) if kept.any() else None
+        rows: list[tuple[int, int, int, int, np.ndarray | None, float]] = []
+        for c in range(chunks):
+            idx, seg_of = frames_of[c]
             for s in range(local):
                 speaking = binary[c, :, s] > 0
                 if not speaking.any():
                     continue
-                whole = self._embed_selection(speaking, overlap[c], seg_of, idx, feats, frame_out)
+                whole = self._embed_selection(speaking, overlap[c], seg_of, idx, feats, call_frames)
                 for a, b in split_runs(speaking, min_gap, max_len):
                     in_piece = np.zeros(n_frames, dtype=bool)
                     in_piece[a:b] = True
@@ -508,7 +521,7 @@ class OfflineDiarizer:
                     if (a, b) == (int(np.argmax(speaking)), n_frames - int(np.argmax(speaking[::-1]))):
                         emb = whole  # the piece is the whole local speaker
                     else:
-                        emb = self._embed_selection(mine, overlap[c], seg_of, idx, feats, frame_out)
+                        emb = self._embed_selection(mine, overlap[c], seg_of, idx, feats, call_frames)
                     clean_s = float((mine & ~overlap[c]).sum() * frame_step)
                     rows.append((c, s, a, b, emb, clean_s, whole))
         dim = self._embedder.dimension
@@ -537,7 +550,7 @@ class OfflineDiarizer:
         seg_of: np.ndarray,
         idx: np.ndarray,
         feats: np.ndarray,
-        frame_out: np.ndarray | None,
+        call_frames: tuple[np.ndarray, np.ndarray] | None,
     ) -> np.ndarray | None:
         """Embedding of the frames in ``mask`` (segmentation frames of one window), overlapped
         speech left out unless too little remains; None when shorter than MIN_EMBED_FRAMES."""
@@ -546,8 +559,11 @@ class OfflineDiarizer:
             sel = mask[seg_of]
         if sel.sum() < MIN_EMBED_FRAMES:
             return None
-        if frame_out is not None:
-            chosen = np.unique(np.minimum(idx[sel] // 2, frame_out.shape[1] - 1))
+        if self.config.embedding_mode == "call":
+            if call_frames is None:
+                return None
+            frame_out, pos = call_frames
+            chosen = np.unique(np.minimum(pos[idx[sel]] // 2, frame_out.shape[1] - 1))
             return self._embedder.pool(frame_out[:, chosen])
         return self._embedder.embed(feats[idx[sel]])
 
