@@ -212,6 +212,7 @@ class CallContext:
         self.cache: dict[Any, Any] = {}
         self._roles: dict[Role, RoleText] | None = None
         self._turn_offsets: dict[int, list[tuple[int, int] | None]] = {}
+        self._turn_texts: dict[int, str] = {}
         self.turns: dict[int, Turn] = {t.index: t for t in transcript.turns}
         starts = [w.start for t in transcript.turns for w in t.words]
         ends = [w.end for t in transcript.turns for w in t.words]
@@ -274,7 +275,7 @@ class CallContext:
         """Character offsets of each word in ``Turn.text`` (None for words that print nothing)."""
         offsets = self._turn_offsets.get(turn_index)
         if offsets is None:
-            offsets, pos = [], 0
+            offsets, pos, parts = [], 0, []
             for word in self.turns[turn_index].words:
                 text = word.text.strip()
                 if not text:
@@ -283,9 +284,17 @@ class CallContext:
                 if pos:
                     pos += 1
                 offsets.append((pos, pos + len(text)))
+                parts.append(text)
                 pos += len(text)
             self._turn_offsets[turn_index] = offsets
+            self._turn_texts[turn_index] = " ".join(parts)  # == Turn.text
         return offsets
+
+    def turn_text(self, turn_index: int) -> str:
+        """``Turn.text`` (computed once per call)."""
+        if turn_index not in self._turn_texts:
+            self.turn_offsets(turn_index)
+        return self._turn_texts[turn_index]
 
     def word_evidence(self, first: tuple[int, int], last: tuple[int, int], *, context_words: int = 3) -> tuple[Evidence, str]:
         """Evidence for the words ``first``..``last`` ((turn, word) refs) and the quoted words themselves."""
@@ -295,7 +304,7 @@ class CallContext:
         if tj != ti:  # a phrase that runs into the next turn: quote the part in the first turn
             wj = len(turn.words) - 1
         offsets = self.turn_offsets(ti)
-        text = turn.text
+        text = self.turn_text(ti)
         present = [k for k in range(wi, wj + 1) if offsets[k] is not None]
         if present:
             c0, c1 = offsets[present[0]][0], offsets[present[-1]][1]

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Iterable, Union
 
 from pydantic import Discriminator, Field, Tag, field_validator
 
-from callqa.rules.base import RULE_KINDS, CallContext, PackEnv, Rule, RuleHeader, Strict, Verdict
+from callqa.rules.base import RULE_KINDS, CallContext, PackEnv, Rule, RuleHeader, Strict, Verdict, who
 from callqa.rules.phrases import Match, PhraseCondition, PhraseSpec, Speaker, Window, missing_explanation, said
 from callqa.types import Evidence
 
@@ -124,8 +124,9 @@ class Node:
 
 
 class PhraseNode(Node):
-    def __init__(self, cond: PhraseCondition):
+    def __init__(self, cond: PhraseCondition, *, diagnose: bool = True):
         self.cond = cond
+        self.diagnose = diagnose  # say where a missing phrase was said instead (not needed under NOT)
 
     def eval(self, ctx: CallContext) -> CondResult:
         cond = self.cond
@@ -136,6 +137,11 @@ class PhraseNode(Node):
         if m is not None:
             text, ev = said(ctx, m)
             return CondResult(True, text, [ev])
+        if not self.diagnose:
+            speaker = who(cond.speaker, capital=True) if cond.speaker != "any" else "Nobody"
+            verb = "did not say" if cond.speaker != "any" else "said"
+            return CondResult(False, f"{speaker} {verb} {cond.describe(ctx)} {cond.where(ctx, span)}",
+                              [ctx.window_evidence(span, cond.speaker)])
         text, evidence = missing_explanation(ctx, cond, span)
         return CondResult(False, text, evidence)
 
@@ -254,7 +260,10 @@ def build_node(spec: Any, env: PackEnv, field: str) -> Node:
     if isinstance(spec, AnyCond):
         return AnyNode([build_node(c, env, f"{field}.any[{i}]") for i, c in enumerate(spec.any)])
     if isinstance(spec, NotCond):
-        return NotNode(build_node(spec.not_, env, f"{field}.not"))
+        child = build_node(spec.not_, env, f"{field}.not")
+        if isinstance(child, PhraseNode):
+            child.diagnose = False
+        return NotNode(child)
     if isinstance(spec, NearCond):
         return NearNode(spec.near, env, f"{field}.near")
     return PhraseNode(PhraseCondition(spec, env, field))
@@ -315,7 +324,10 @@ class NotOf(Rule):
 
     def __init__(self, header: RuleHeader, params: NotParams, env: PackEnv):
         super().__init__(header, params, env)
-        self.node = NotNode(build_node(params.of, env, "of"))
+        child = build_node(params.of, env, "of")
+        if isinstance(child, PhraseNode):
+            child.diagnose = False
+        self.node = NotNode(child)
 
     def check(self, ctx: CallContext) -> Verdict:
         return _verdict(self.node.eval(ctx))

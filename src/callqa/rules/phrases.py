@@ -342,7 +342,7 @@ class PhraseCondition:
                     prev = found.get(m.key)
                     if prev is None or m.score > prev.score:
                         found[m.key] = m
-        return sorted(found.values(), key=lambda m: (-m.score, m.i - m.j, m.start, m.role.value))
+        return sorted(found.values(), key=lambda m: (-m.score, m.i - m.j, m.rt.starts[m.i], m.rt.role))
 
     def _exact_hits(self, rt: RoleText, i0: int, i1: int, variants: Sequence[Variant]) -> list[Match]:
         """The first word-for-word occurrence of each variant starting in words [i0, i1)."""
@@ -488,38 +488,52 @@ def word_alignment(variant: Sequence[str], words: Sequence[str]) -> tuple[float,
     n, m = len(variant), len(words)
     if n == 0 or m == 0:
         return 0.0, 0, 0
-    prev = [0.0] * (m + 1)  # free start
-    prev_s = list(range(m + 1))
-    rows: list[list[float]] = [prev]
-    starts: list[list[int]] = [prev_s]
+    vneg = [w in NEGATIONS for w in variant]
+    wneg = [w in NEGATIONS for w in words]
+    vlen = [len(w) for w in variant]
+    wlen = [len(w) for w in words]
+    word_cost, join_cost = _word_cost, _join_cost
+    rows: list[list[float]] = [[0.0] * (m + 1)]  # free start
+    starts: list[list[int]] = [list(range(m + 1))]
     for i in range(1, n + 1):
         vw = variant[i - 1]
-        missing = MISSING_NEGATION if vw in NEGATIONS else MISSING_WORD
-        cur = [rows[i - 1][0] + missing] + [0.0] * m
-        cur_s = [0] + [0] * m
+        up, up_s = rows[i - 1], starts[i - 1]
+        missing = MISSING_NEGATION if vneg[i - 1] else MISSING_WORD
+        merge = i >= 2 and not vneg[i - 1] and not vneg[i - 2]
+        if merge:
+            joined, jlen = variant[i - 2] + vw, vlen[i - 2] + vlen[i - 1]
+            up2, up2_s = rows[i - 2], starts[i - 2]
+        cur = [up[0] + missing] + [0.0] * m
+        cur_s = [0] * (m + 1)
         for j in range(1, m + 1):
             cw = words[j - 1]
-            best, start = rows[i - 1][j - 1] + _word_cost(vw, cw), starts[i - 1][j - 1]
-            c = rows[i - 1][j] + missing
+            best, start = up[j - 1] + word_cost(vw, cw), up_s[j - 1]
+            c = up[j] + missing
             if c < best:
-                best, start = c, starts[i - 1][j]
-            c = cur[j - 1] + (EXTRA_NEGATION if cw in NEGATIONS else EXTRA_WORD)
+                best, start = c, up_s[j]
+            c = cur[j - 1] + (EXTRA_NEGATION if wneg[j - 1] else EXTRA_WORD)
             if c < best:
                 best, start = c, cur_s[j - 1]
-            if j >= 2 and cw not in NEGATIONS and words[j - 2] not in NEGATIONS:  # one phrase word heard as two
-                c = rows[i - 1][j - 2] + _join_cost(vw, words[j - 2] + cw) + SPLIT_PENALTY
-                if c < best:
-                    best, start = c, starts[i - 1][j - 2]
-            if i >= 2 and vw not in NEGATIONS and variant[i - 2] not in NEGATIONS:  # two phrase words heard as one
-                joined = variant[i - 2] + vw
-                c = rows[i - 2][j - 1] + 2 * _join_cost(joined, cw) + SPLIT_PENALTY
-                if c < best:
-                    best, start = c, starts[i - 2][j - 1]
-                if j >= 2 and cw not in NEGATIONS and words[j - 2] not in NEGATIONS:
-                    # two phrase words heard as two others: "northwind bank" as "north windbank"
-                    c = rows[i - 2][j - 2] + 2 * _join_cost(joined, words[j - 2] + cw) + SPLIT_PENALTY
+            # joined spellings can only reach JOIN_SIMILAR (90) when 9 * |la - lb| <= 2 * min(la, lb)
+            split = j >= 2 and not wneg[j - 1] and not wneg[j - 2]
+            if split:
+                la, lb = vlen[i - 1], wlen[j - 2] + wlen[j - 1]
+                if 9 * (la - lb if la > lb else lb - la) <= 2 * (la if la < lb else lb):  # one word heard as two
+                    c = up[j - 2] + join_cost(vw, words[j - 2] + cw) + SPLIT_PENALTY
                     if c < best:
-                        best, start = c, starts[i - 2][j - 2]
+                        best, start = c, up_s[j - 2]
+            if merge:
+                lb = wlen[j - 1]
+                if 9 * (jlen - lb if jlen > lb else lb - jlen) <= 2 * (jlen if jlen < lb else lb):  # two heard as one
+                    c = up2[j - 1] + 2 * join_cost(joined, cw) + SPLIT_PENALTY
+                    if c < best:
+                        best, start = c, up2_s[j - 1]
+                lb = wlen[j - 2] + wlen[j - 1] if split else 0
+                if split and 9 * (jlen - lb if jlen > lb else lb - jlen) <= 2 * (jlen if jlen < lb else lb):
+                    # two phrase words heard as two others: "northwind bank" as "north windbank"
+                    c = up2[j - 2] + 2 * join_cost(joined, words[j - 2] + cw) + SPLIT_PENALTY
+                    if c < best:
+                        best, start = c, up2_s[j - 2]
             cur[j] = best
             cur_s[j] = start
         rows.append(cur)
