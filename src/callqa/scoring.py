@@ -166,15 +166,16 @@ class RescoreSummary:
 
 
 def rescore_calls(writer: Any, scorer: Scorer, call_ids: Iterable[str], *, run_id: str | None,
-                  batch_size: int = BATCH_SIZE, workers: int | None = None,
+                  batch_size: int = BATCH_SIZE, workers: int | None = 1,
                   on_result: Callable[[RescoreOutcome], None] | None = None) -> RescoreSummary:
     """Re-score many stored calls: bulk load a batch, score each call, write the batch in one transaction.
 
-    ``workers``: processes that score (None: one per core, up to 4, when there
-    are at least ``PARALLEL_FROM`` calls; 1 scores in this process). The
-    database is only touched here: workers receive Arrow tables and send rows
-    back. A call that cannot be scored is recorded in ``failures`` (stage
-    ``score``) and the others go on; unknown call ids are failures too.
+    ``workers``: processes that score (1, the default: this process; None:
+    one per core, up to 4, from ``PARALLEL_FROM`` calls on). Workers are
+    forked with the compiled pack and never touch the database: they receive
+    Arrow tables and send rows back. A call that cannot be scored is recorded
+    in ``failures`` (stage ``score``) and the others go on; unknown call ids
+    are failures too.
     """
     from callqa.privacy import safe_reason
 

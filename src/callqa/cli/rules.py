@@ -108,6 +108,8 @@ def rescore(
     since: Optional[str] = typer.Option(None, "--since", help="Calls recorded on or after this date (UTC unless given)."),
     until: Optional[str] = typer.Option(None, "--until", help="Calls recorded before this date."),
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
+    workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                help="Scoring processes (the database stays in this one)."),
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv for debug)."),
 ) -> None:
     """Score stored calls again with a rule pack; adds a new evaluation, never touches audio or the recogniser.
@@ -137,7 +139,7 @@ def rescore(
         ids = list(dict.fromkeys(ids))
         run_id = writer.start_run("rescore", {"rules": str(scorer.pack.path), "pack": scorer.pack_id,
                                               "pack_sha256": scorer.pack_sha256, "calls": len(ids)})
-        summary = rescore_calls(writer, scorer, ids, run_id=run_id)
+        summary = rescore_calls(writer, scorer, ids, run_id=run_id, workers=workers)
         writer.finish_run(run_id, files_seen=len(ids), processed=summary.scored, skipped=0, failed=summary.failed)
 
     shown = summary.outcomes[:50]
