@@ -6,7 +6,8 @@ Data (each used when available):
   (``pyannote/audio/sample/sample.wav`` + ``sample.rttm``), 2 speakers fixed;
 * ``synth`` -- two-voice espeak-ng calls made here with ``tools/callsynth.py``
   (mono mixdown, 8 kHz telephone band and 16 kHz, gaps and one interruption;
-  the reference has the exact turn times), 2 speakers fixed;
+  the reference has the exact turn times), 2 speakers fixed; and the committed
+  ``sample_audio/`` calls that have an RTTM reference, downmixed when stereo;
 * ``auto`` -- speaker count chosen by the diarizer (``num_speakers=None``):
   the synthetic calls, a 3-voice synthetic conference, and, where
   ``../shared/realdata`` exists, pyannote's test meetings (3-4 speakers) and
@@ -194,6 +195,28 @@ def synthetic_conferences() -> list[Item]:
     return items
 
 
+def sample_audio_calls() -> list[Item]:
+    """The committed sample calls (``sample_audio/``) as mono: stereo ones downmixed; reference from
+    ``sample_audio/references/<name>.rttm`` (written by tools/make_samples.py)."""
+    from callqa.audio import AUDIO_EXTENSIONS, load_recording
+
+    folder = REPO / "sample_audio"
+    items: list[Item] = []
+    if not folder.is_dir():
+        return items
+    for path in sorted(folder.iterdir()):
+        rttm = folder / "references" / f"{path.stem}.rttm"
+        if path.suffix.lower() not in AUDIO_EXTENSIONS or not rttm.exists():
+            continue
+        ref = _rttm(rttm)
+        rec = load_recording(path)
+        n = len(ref.labels())
+        kind = "synth" if n == 2 else "auto"
+        mono = "mono" if len(rec.channels) == 1 else "stereo downmixed"
+        items.append(Item(f"sample_audio {path.stem} ({mono})", rec.downmix(), ref, n, kind))
+    return items
+
+
 def shared_extras() -> list[Item]:
     items: list[Item] = []
     if not SHARED.is_dir():
@@ -349,9 +372,12 @@ def run_variant(diarizer: Any, items: list[Item], repeats: int) -> dict[str, Any
         if item.kind in ("sample", "synth"):
             audio_s += item.duration
             cpu_s += statistics.median(times)
+        from pyannote.core import Segment, Timeline
+
+        uem = item.uem if item.uem is not None else Timeline([Segment(0.0, item.duration)])
         rows[item.name] = {
-            "der": der(item.reference, hyp, 0.0, item.uem),
-            "der25": der(item.reference, hyp, 0.25, item.uem),
+            "der": der(item.reference, hyp, 0.0, uem),
+            "der25": der(item.reference, hyp, 0.25, uem),
             "found": len(hyp.labels()),
             "true": item.speakers,
             "kind": item.kind,
@@ -379,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         items += synthetic_conferences()
     except Exception as exc:  # espeak-ng or tools/callsynth.py missing
         notes.append(f"synthetic calls skipped: {exc}")
+    items += sample_audio_calls()
     items += shared_extras()
 
     results: dict[str, dict[str, Any]] = {}

