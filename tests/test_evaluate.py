@@ -92,3 +92,16 @@ def test_rule_points_in_results_exclude_na():
     assert (r.points, r.max_points, r.outcome, r.section, r.kind, r.title) == (0.0, 0.0, NA, "a", "phrase.v1", "rule 1")
     r = rule_result(p.rule("a2"), Verdict.failed("y"))
     assert (r.points, r.max_points) == (0.0, 30.0)
+
+
+def test_a_call_with_unknown_roles_does_not_pass():
+    from callqa.metrics import compute_metrics
+    from callqa.evaluate import evaluate
+    from rules_helpers import transcript
+
+    p = make_pack([{"id": "greet", "kind": "phrase.v1", "phrases": ["hello"]},
+                   {"id": "air", "kind": "metric.v1", "metric": "longest_silence_s", "max": 10}])
+    tr = transcript([("unknown", (0.0, "hello there"))])
+    ev = evaluate(p, tr, metrics=compute_metrics(tr))
+    assert [r.outcome for r in ev.results] == [NA, P]
+    assert ev.score == 100.0 and not ev.passed and not ev.auto_failed

@@ -14,8 +14,9 @@ Arithmetic (also in ``docs/rules.md``):
   maximum, so the contributions add up to the score (before an auto-fail);
 - any failed ``critical: true`` rule sets ``auto_failed`` and the score to 0;
 - ``passed`` = not auto-failed and score >= the pack's ``pass_mark``. A call
-  where no rule applies scores 0 and does not pass (nothing could be judged:
-  someone should look at it).
+  where no rule applies scores 0 and does not pass, and a call whose speaker
+  roles are unknown (mono without diarization) does not pass either: nothing,
+  or next to nothing, could be judged, so someone should look at it.
 """
 
 from __future__ import annotations
@@ -53,8 +54,13 @@ def rule_result(rule: Rule, verdict: Verdict) -> RuleResult:
                       kind=h.kind)
 
 
-def scorecard(pack: RulePack, results: Sequence[RuleResult]) -> Scorecard:
-    """Score rule results on the pack's sections (see the module docstring for the arithmetic)."""
+def scorecard(pack: RulePack, results: Sequence[RuleResult], *, roles_known: bool = True) -> Scorecard:
+    """Score rule results on the pack's sections (see the module docstring for the arithmetic).
+
+    ``roles_known=False`` (nobody in the call is known to be the agent or the
+    customer): the call does not pass, whatever the score of the few rules
+    that could be judged.
+    """
     earned: dict[str, float] = {s.id: 0.0 for s in pack.sections}
     possible: dict[str, float] = {s.id: 0.0 for s in pack.sections}
     for r in results:
@@ -75,7 +81,7 @@ def scorecard(pack: RulePack, results: Sequence[RuleResult]) -> Scorecard:
             sections.append((s.id, 0.0, 0.0))
     auto_failed = any(r.critical and r.outcome == Outcome.FAIL for r in results)
     score = 0.0 if auto_failed or not applicable else round(score, 2)
-    passed = bool(applicable) and not auto_failed and score >= pack.pass_mark - 1e-9
+    passed = bool(applicable) and roles_known and not auto_failed and score >= pack.pass_mark - 1e-9
     return Scorecard(tuple(results), score, MAX_SCORE, passed, auto_failed, tuple(sections))
 
 
@@ -103,7 +109,7 @@ def evaluate(pack: RulePack, transcript: Transcript, *, metrics: CallMetrics, pi
     ctx = CallContext(transcript, metrics=metrics, pii=pii, metadata=metadata)
     if intervals is not None:
         ctx.cache["intervals"] = intervals
-    card = scorecard(pack, run_rules(pack, ctx))
+    card = scorecard(pack, run_rules(pack, ctx), roles_known=ctx.roles_known)
     return Evaluation(
         call_id=transcript.call_id, pack=pack.id, pack_version=pack.version, pack_sha256=pack_sha256 or pack.sha256,
         score=card.score, max_score=card.max_score, passed=card.passed, auto_failed=card.auto_failed,
