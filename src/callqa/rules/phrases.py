@@ -55,6 +55,8 @@ log = logging.getLogger("callqa.rules")
 DEFAULT_THRESHOLD = 85.0
 #: Candidates are located with rapidfuzz's partial_ratio at (threshold - this) before word-level scoring.
 PREFILTER_MARGIN = 10.0
+#: Aligned places examined word by word per search, best-aligned first (each later search starts after them).
+MAX_CANDIDATES = 3
 #: Variants shorter than this (folded characters) must match exactly, as whole words.
 EXACT_BELOW = 8
 Speaker = Literal["agent", "customer", "any"]
@@ -406,7 +408,9 @@ class PhraseCondition:
         cutoff = max(0.0, self.threshold - PREFILTER_MARGIN)
         text = folded.text
         vtok = v.text.split(" ")
-        while lo < len(sub):
+        for _ in range(MAX_CANDIDATES):
+            if lo >= len(sub):
+                break
             res = fuzz.partial_ratio_alignment(v.text, sub[lo:], score_cutoff=cutoff)
             if res is None:
                 return None
