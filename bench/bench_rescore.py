@@ -276,8 +276,9 @@ identical results.
 The target is 200 calls/s on 2 cores. This machine is shared: the 1-minute load average at the end of the run
 was {load_avg:.1f} on {os.cpu_count()} cores (other work was running), so wall-clock rates here are lower
 bounds; the CPU time per call is the steadier figure (the last column is the rate it allows on free cores).
-`callqa rescore` scores in one process by default; `--workers N` forks N scoring processes with the compiled
-pack (they never open the database), which pays off on idle cores and not on a saturated machine like this one.
+`callqa rescore` scores in one process by default. `--workers N` forks N scoring processes with the compiled
+pack (they never open the database); forking costs CPU (see the second row), so it can only pay off on idle
+cores, which this machine did not have: use the default here.
 """
     update_section("bench_rescore", "Re-scoring", body)
     return 0
