@@ -9,9 +9,9 @@ STAMP  := $(VENV)/.callqa-installed
 # What to install: editable with test tools here; the Dockerfile passes INSTALL_SPEC=. (no tests, not editable).
 INSTALL_SPEC ?= -e .[test]
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages: ffmpeg (torchcodec's decoders, audio redaction), espeak-ng
-# (regenerating sample and evaluation calls), chromium (HTML page tests).
-APT_PACKAGES ?= ffmpeg espeak-ng chromium
+# Debian packages: ffmpeg (torchcodec's decoders, audio redaction), espeak-ng and
+# flite (regenerating sample and evaluation calls), chromium (HTML page tests).
+APT_PACKAGES ?= ffmpeg espeak-ng flite chromium
 
 # Offline and quiet: no telemetry, no hub look-ups at run time.
 export DO_NOT_TRACK := 1

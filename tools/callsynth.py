@@ -6,15 +6,16 @@ transcript whose turn times are the real speech boundaries. It is used by
 ``tools/make_samples.py`` (the committed ``sample_audio/``), by the evaluation
 set, and by tests that plant known numbers in speech.
 
-Needs only numpy and two binaries: ``espeak-ng`` (speech) and, for flac, mp3
-and ogg/opus output, ``ffmpeg``. WAV is written without ffmpeg.
+Needs only numpy and binaries: ``espeak-ng`` (speech in any language) or
+``flite`` (English; recognised far better in 8 kHz telephone audio), and
+``ffmpeg`` for flac, mp3 and ogg/opus output. WAV is written without ffmpeg.
 
 How a call is built::
 
     script = CallScript(
         name="demo",
         language="en",
-        voices={"agent": Voice("en-us+f3", pitch=62), "customer": Voice("en-gb+m3", pitch=38)},
+        voices={"agent": Voice("slt", engine="flite"), "customer": Voice("en-gb+m3", pitch=38)},
         turns=(
             ScriptTurn("agent", "Thank you for calling Northwind Bank."),
             ScriptTurn("customer", "Hi, I'd like to check my balance.", gap=0.6),
@@ -40,7 +41,7 @@ Audio. Each utterance is levelled to the same loudness; stereo puts each
 role on its own channel (``channel_roles``), mono sums the parties. At 8 kHz
 the result is band-passed to the telephone band (300-3400 Hz). A very low
 seeded noise floor keeps silences from being digital zero. Everything is
-deterministic for a given script, espeak-ng and ffmpeg version.
+deterministic for a given script and espeak-ng/flite/ffmpeg versions.
 
 Speaker labels in the reference are ``A``, ``B``, ... in the order of the
 script's ``voices`` mapping (so ``A`` is the agent when the agent's voice is
@@ -195,7 +196,9 @@ class CallScript:
         if self.layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
         if self.sample_rate not in (8000, 16000, 22050, 44100, 48000):
-            raise ValueError(f"sample_rate must be 8000, 16000, 22050, 44100 or 48000, got {self.sample_rate}")
+            raise ValueError(
+                f"sample_rate must be 8000, 16000, 22050, 44100 or 48000, got {self.sample_rate}"
+            )
         if not self.turns:
             raise ValueError(f"call {self.name!r} has no turns")
         for turn in self.turns:
@@ -510,7 +513,8 @@ def write_audio(call: RenderedCall, path: str | os.PathLike[str], bitrate: str |
            "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact", *codec, str(path)]
     proc = subprocess.run(cmd, input=pcm, capture_output=True, timeout=300)
     if proc.returncode != 0:
-        raise SynthesisError(f"ffmpeg could not write {path.name}: {proc.stderr.decode(errors='replace').strip()}")
+        reason = proc.stderr.decode(errors="replace").strip()
+        raise SynthesisError(f"ffmpeg could not write {path.name}: {reason}")
     return path
 
 
@@ -562,6 +566,7 @@ def write_reference(call: RenderedCall, directory: str | os.PathLike[str]) -> tu
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / f"{call.script.name}.json"
     rttm_path = directory / f"{call.script.name}.rttm"
-    json_path.write_text(json.dumps(reference_dict(call), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    text = json.dumps(reference_dict(call), ensure_ascii=False, indent=2) + "\n"
+    json_path.write_text(text, encoding="utf-8")
     rttm_path.write_text("\n".join(rttm_lines(call)) + "\n", encoding="utf-8")
     return json_path, rttm_path

