@@ -479,6 +479,10 @@ Why:
   male/male call, the conference with two similar male voices: right when the count is
   given), and it fails on pyannote's 4-speaker meeting excerpts (much overlapped speech).
   Pass the count, or bounds, where they are known; calls default to 2.
+- The committed `sample_audio/` calls (flite voices for English, espeak-ng for Polish and
+  Russian), mono or downmixed: the English ones are at or under 10% DER; the Polish and
+  Russian ones, whose two espeak-ng voices differ mostly in pitch, are worse (up to about 22%
+  at 8 kHz), and the auto count takes two of them for one speaker.
 - The remaining DER on the synthetic calls is nearly all missed speech inside the
   reference's turns (the reference marks a whole utterance as speech, pauses between
   words and clauses included) and false alarm at turn edges, not speaker confusion.
