@@ -64,7 +64,7 @@ def public_reason(error: BaseException, path: str | Path | None = None) -> str:
     text = str(error).strip()
     message = text.splitlines()[0] if text else ""
     p = Path(path)
-    names = {str(p), str(p.resolve()), p.name, p.stem}
+    names = {str(p), str(p.resolve()), p.name}
     for sidecar in (p.with_suffix(".json"), p.with_name(p.name + ".json")):
         names |= {str(sidecar), str(sidecar.resolve()), sidecar.name}
     for name in sorted((n for n in names if len(n) > 2), key=len, reverse=True):

@@ -372,7 +372,7 @@ def test_nightly_on_real_calls_bad_files_duplicates_and_the_next_nights(prefect_
     assert "| 5 | 2 | 0 | 1 | 2 |" in md and "| decode | 2 |" in md
     texts = [t for (t,) in _query(db, "select text from turns where length(text) > 25")]
     agent_names = [n for (n,) in _query(db, "select agent_name from calls where agent_name is not null")]
-    needles = ["bad.wav", "truncated", "script_breach", "no_sidecar", "copy-of-breach", str(inbox)] + agent_names + \
+    needles = ["bad.wav", "truncated.wav", "script_breach", "no_sidecar", "copy-of-breach", str(inbox)] + agent_names + \
               [t[:25] for t in texts]
     assert texts and agent_names  # the needles are real
     assert [n for n in needles if n in md] == []
@@ -383,15 +383,17 @@ def test_nightly_on_real_calls_bad_files_duplicates_and_the_next_nights(prefect_
     assert scan_files_for(prefect_files, needles[:5] + agent_names + [t[:25] for t in texts]) == {}
     assert _storage_files_since(t0) == []
 
-    # night 2: nothing new; the bad files are tried again (attempt 2)
+    # night 2: only a late copy of a stored call under a new name; the bad files are tried again.
+    # Of the files with the same bytes, the first in name order counts as skipped, the others as duplicates.
+    make_inbox(inbox, sample_calls, ["en_stereo_16k_no_sidecar"], as_names=["late-copy"])
     state, report = _run(inbox=str(inbox), db=str(db))
-    assert (report.processed, report.skipped, report.duplicates, report.failed) == (0, 2, 1, 2)
+    assert (report.found, report.processed, report.skipped, report.duplicates, report.failed) == (6, 0, 2, 2, 2)
     assert _query(db, "select max(attempt) from failures where path like '%bad.wav'") == [(2,)]
 
     # night 3: bad.wav was fixed (it is now a real call): scored, its failures resolved
     (inbox / "bad.wav").write_bytes(sample_calls["en_mono_8k_interruption"].read_bytes())
     state, report = _run(inbox=str(inbox), db=str(db))
-    assert (report.processed, report.skipped, report.failed) == (1, 2, 1)
+    assert (report.processed, report.skipped, report.duplicates, report.failed) == (1, 2, 2, 1)
     assert _query(db, "select count(*), count(resolved_at) from failures where path like '%bad.wav'") == [(2, 2)]
     assert _query(db, "select count(*) from failures where path like '%truncated.wav' and resolved_at is null") == [(3,)]
     assert _query(db, "select count(*) from calls") == [(3,)]
