@@ -405,7 +405,7 @@ def print_report(report: NightlyReport, db: Path, *, list_calls: int = 50) -> No
         table = Table(title=f"callqa nightly -> {db}")
         for col in ("file", "call", "status", "duration", "turns") + (("score", "auto-fail") if scores else ()) + ("notes",):
             table.add_column(col, overflow="fold")
-        for o in outs:
+        for o in sorted(outs, key=lambda o: o.path):
             style = {"failed": "red", "skipped": "dim", "rescored": "cyan"}.get(o.status, "")
             note = o.reason or ""
             row = [Path(o.path).name, (o.call_id or "")[:12], f"[{style}]{o.status}[/]" if style else o.status,
