@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Sequence
 
 from callqa.types import Role, RoleAssignment, TimeSpan, Transcript, Turn, Word
@@ -58,3 +60,18 @@ def check(rule: dict, tr, *, pii=None, metadata=None, **top):
     pack = make_pack([rule], **top)
     ctx = CallContext(tr, metrics=compute_metrics(tr), pii=pii, metadata=metadata)
     return pack.rules[0].check(ctx)
+
+
+def reference_transcript(path: Path) -> Transcript:
+    """A sample call's reference (``sample_audio/references/<name>.json``) as a transcript: words spread over each turn."""
+    ref = json.loads(path.read_text(encoding="utf-8"))
+    turns = []
+    for t in sorted(ref["turns"], key=lambda t: t["start"]):
+        words = t["text"].split()
+        step = (t["end"] - t["start"]) / len(words)
+        turns.append(Turn(index=len(turns), speaker=t["role"], role=Role(t["role"]), span=TimeSpan(t["start"], t["end"]),
+                          words=tuple(Word(w, round(t["start"] + k * step, 3), round(t["start"] + (k + 0.85) * step, 3))
+                                      for k, w in enumerate(words))))
+    return Transcript(call_id=ref["name"], language=ref["language"], duration=ref["duration"], turns=tuple(turns),
+                      asr_model="reference", diarizer="reference", channels=ref["channels"],
+                      roles=RoleAssignment((("agent", Role.AGENT), ("customer", Role.CUSTOMER)), 1.0, "reference", ""))

@@ -15,25 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from callqa.types import CallMetadata, Role, RoleAssignment, TimeSpan, Transcript, Turn, Word
+from callqa.types import CallMetadata
+
+from rules_helpers import reference_transcript
 
 REPO = Path(__file__).resolve().parents[1]
 REFS = REPO / "sample_audio" / "references"
 EXPECTED = sorted(REFS.glob("*.expected.json")) if REFS.is_dir() else []
-
-
-def reference_transcript(path: Path) -> Transcript:
-    ref = json.loads(path.read_text(encoding="utf-8"))
-    turns = []
-    for t in sorted(ref["turns"], key=lambda t: t["start"]):
-        words = t["text"].split()
-        step = (t["end"] - t["start"]) / len(words)
-        turns.append(Turn(index=len(turns), speaker=t["role"], role=Role(t["role"]), span=TimeSpan(t["start"], t["end"]),
-                          words=tuple(Word(w, round(t["start"] + k * step, 3), round(t["start"] + (k + 0.85) * step, 3))
-                                      for k, w in enumerate(words))))
-    return Transcript(call_id=ref["name"], language=ref["language"], duration=ref["duration"], turns=tuple(turns),
-                      asr_model="reference", diarizer="reference", channels=ref["channels"],
-                      roles=RoleAssignment((("agent", Role.AGENT), ("customer", Role.CUSTOMER)), 1.0, "reference", ""))
 
 
 @pytest.fixture(scope="module")

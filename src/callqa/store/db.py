@@ -338,7 +338,7 @@ def _insert_arrow(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) ->
     name = f"_src_{table}"
     con.register(name, data)
     try:
-        cols = ", ".join(data.column_names)
+        cols = ", ".join(f'"{c}"' for c in data.column_names)  # quoted: 'overlaps' is an SQL keyword
         con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
     finally:
         con.unregister(name)
