@@ -327,10 +327,18 @@ def test_person_names_are_skipped_without_a_model():
 # --------------------------------------------------------------------------- precision
 
 
-def test_card_misheard_by_a_digit_is_still_redacted():
+@pytest.mark.parametrize("before", [
+    [("agent", 0.0, "Can I have the long card number please?")],
+    # the bank's own name, then the question: "bank" is no account context, the card question is nearer
+    [("agent", 0.0, "Thank you for calling Northwind Bank. Can I have the long card number please?")],
+    # an account asked for earlier, then a card: the nearer context (card) decides
+    [("agent", -12.0, "Which account should the refund go to?"), ("customer", -9.0, "The savings one."),
+     ("agent", 0.0, "Thank you. Do you have another card? Can I have the long card number please?")],
+], ids=["card-question", "bank-name-then-card", "account-then-card"])
+def test_card_misheard_by_a_digit_is_still_redacted(before):
     # tiny.en on a real test call: "4916, 2738, 0514," then "275." (a 6 lost): 15 digits, Luhn fails
-    tr = make_transcript([("agent", 0.0, "Can I have the long card number please?"),
-                          ("customer", 4.0, "Yes, it is 4916, 2738, 0514,"), ("customer", 6.5, "275.")])
+    turns = [(role, start + 12.0, text) for role, start, text in before]
+    tr = make_transcript(turns + [("customer", 16.0, "Yes, it is 4916, 2738, 0514,"), ("customer", 18.5, "275.")])
     [card] = detect(tr)
     assert card.entity == "CARD_NUMBER" and "unverified" in card.tags and "full_number" not in card.tags
     assert len(card.words) == 4

@@ -9,11 +9,13 @@ from stdnum import iban as std_iban
 from stdnum.us import rtn
 
 from callqa.pii.base import Candidate, DigitRun, PiiDocument, aligned_windows, refs_of, register, with_context
+from callqa.pii.cards import CARD_CONTEXT
 
+# Not bare "bank" / "банк": in a bank's call center that is the company's name ("Northwind Bank").
 ACCOUNT_CONTEXT = (
-    "account", "acct", "checking", "savings", "bank",
-    "счет", "счета", "расчетн", "лицев", "реквизит", "банк",
-    "konto", "konta", "rachun", "numer rachunku", "numer konta", "bank",
+    "account", "acct", "checking", "savings", "bank details", "bank account",
+    "счет", "счета", "расчетн", "лицев", "реквизит", "банковск",
+    "konto", "konta", "rachun", "numer rachunku", "numer konta", "bankow",
 )
 IBAN_CONTEXT = ("iban", "international bank", "swift", "bic", "transfer", "перевод", "przelew", "konto", "konta",
                 "rachun", "счет", "account")
@@ -130,9 +132,18 @@ class BankAccountDetector:
                 continue
             refs = refs_of(run.nums)
             context = doc.find_context(refs, ACCOUNT_CONTEXT)
-            if context:
+            if context and not _asked_as_card(doc, refs):
                 yield Candidate("BANK_ACCOUNT", 0.8, refs, digits, f"{len(digits)} digits after an account context word",
                                 context=context)
+
+
+def _asked_as_card(doc: PiiDocument, refs) -> bool:
+    """True when a card context word is said nearer before the number than any account word
+    ("... which account? ... Do you have another card? Yes, the card number is ..."): card.v1's to judge."""
+    text = doc.context(refs, after=0)
+    account = max(text.rfind(" " + k) for k in ACCOUNT_CONTEXT)
+    card = max(text.rfind(" " + k) for k in CARD_CONTEXT)
+    return card > account
 
 
 @register("routing_number.v1")
