@@ -231,3 +231,78 @@ def test_pii_findings_are_masked_and_counted(con, qa_db):
 def test_open_failures(con):
     got = rows(con, "SELECT path, attempt, stage FROM open_failures")
     assert got == [{"path": "/inbox/broken.wav", "attempt": 2, "stage": "decode"}]
+
+
+# --------------------------------------------------------------------------- docs/sql.md and `callqa sql`
+
+DOC = REPO / "docs" / "sql.md"
+
+
+def doc_queries() -> list[str]:
+    import re
+
+    return re.findall(r"```sql\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+
+
+def test_every_documented_query_runs(con):
+    queries = doc_queries()
+    assert len(queries) >= 10
+    for q in queries:
+        con.execute(q).fetchall()  # raises with DuckDB's message if a documented column or view is wrong
+
+
+def test_documented_columns_are_the_views_columns(con):
+    import re
+
+    text = DOC.read_text(encoding="utf-8")
+    for view in ("latest_evaluations", "rule_outcomes", "qa_stars", "pii_findings", "open_failures"):
+        section = text.split(f"### {view}", 1)[1].split("```", 1)[0]
+        documented = re.findall(r"`([^`]+)`", section)[0]
+        names = [re.split(r"[ (]", c.strip())[0] for c in documented.replace("\n", " ").split(",")]
+        actual = [d[0] for d in con.execute(f"SELECT * FROM {view} LIMIT 0").description]
+        assert names == actual, view
+
+
+def test_callqa_sql_formats_files_and_errors(qa_db, tmp_path):
+    import csv
+    import json
+
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from callqa.cli import app
+
+    store, stored, _ = qa_db
+    runner = CliRunner()
+    db = ["--db", str(store.path)]
+    query = tmp_path / "agents.sql"
+    query.write_text("-- calls per agent\nSELECT agent_id, count(*) AS calls\nFROM latest_evaluations\nGROUP BY ALL ORDER BY 1",
+                     encoding="utf-8")
+    want = sorted(((a, n) for a, n in
+                   {a: sum(1 for s in stored if s.meta.agent_id == a) for a in {s.meta.agent_id for s in stored}}.items()),
+                  key=lambda x: (x[0] is None, x[0] or ""))
+
+    out = tmp_path / "agents.csv"
+    r = runner.invoke(app, ["sql", str(query), *db, "--format", "csv", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    with out.open(newline="") as fh:
+        got = [(row["agent_id"] or None, int(row["calls"])) for row in csv.DictReader(fh)]
+    assert got == want
+
+    r = runner.invoke(app, ["sql", str(query), *db, "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert [(d["agent_id"], d["calls"]) for d in json.loads(r.stdout)] == want
+
+    pq_out = tmp_path / "agents.parquet"
+    r = runner.invoke(app, ["sql", str(query), *db, "--format", "parquet", "--out", str(pq_out)])
+    assert r.exit_code == 0, r.output
+    assert pq.read_table(pq_out).num_rows == len(want)
+
+    r = runner.invoke(app, ["sql", "SELECT agent_name, calls FROM agent_daily", *db])
+    assert r.exit_code == 0 and "agent_name" in r.stdout
+
+    # read-only, and a bad query answers with DuckDB's message, not a traceback
+    for bad, words in [("DELETE FROM calls", "read-only"), ("SELECT nope FROM calls", "nope")]:
+        r = runner.invoke(app, ["sql", bad, *db])
+        assert r.exit_code == 1 and words in r.output and "Traceback" not in r.output, r.output
+    assert store.connect_read().execute("SELECT count(*) FROM calls").fetchone()[0] == len(stored)

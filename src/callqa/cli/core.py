@@ -169,6 +169,13 @@ def sql(
 
     with Store(db_path(db)).connect_read() as con:
         try:
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                data = con.sql(text).to_arrow_table()
+                pq.write_table(data, out)
+                err_console.print(f"wrote {out} ({data.num_rows} rows)")
+                return
             cursor = con.execute(text)
         except duckdb.Error as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
@@ -177,13 +184,6 @@ def sql(
             console.print("ok")
             return
         columns = [d[0] for d in cursor.description]
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            data = cursor.to_arrow_table()
-            pq.write_table(data, out)
-            err_console.print(f"wrote {out} ({data.num_rows} rows)")
-            return
         rows = cursor.fetchall()
     if fmt == "table":
         table = Table(show_lines=False)
