@@ -4,6 +4,7 @@ from callqa.cli._app import app
 from callqa.cli import core  # noqa: F401  (run, show, sql)
 from callqa.cli import pii  # noqa: F401  (redact-audio)
 from callqa.cli import rules  # noqa: F401  (rules check, rules list, rescore)
+from callqa.cli import report  # noqa: F401  (report, export)
 
 
 def main() -> None:
