@@ -45,10 +45,6 @@ class SectionCard:
     max_score: float | None
     results: tuple[Mapping[str, Any], ...]
 
-    @property
-    def failed(self) -> int:
-        return sum(r["outcome"] == "fail" for r in self.results)
-
 
 @dataclass(frozen=True, slots=True)
 class WrittenPage:
