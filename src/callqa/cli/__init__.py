@@ -5,6 +5,7 @@ from callqa.cli import core  # noqa: F401  (run, show, sql)
 from callqa.cli import pii  # noqa: F401  (redact-audio)
 from callqa.cli import rules  # noqa: F401  (rules check, rules list, rescore)
 from callqa.cli import report  # noqa: F401  (report, export)
+from callqa.cli import eval as _eval  # noqa: F401  (eval)
 
 
 def main() -> None:
