@@ -55,7 +55,7 @@ bench: install system-deps
 	$(BIN)/python -m bench
 
 eval: install system-deps
-	$(BIN)/callqa eval eval/ --out docs/ACCURACY.md
+	$(BIN)/callqa eval eval/ --model default --model base --out docs/ACCURACY.md
 
 samples: install system-deps
 	$(BIN)/python tools/make_samples.py

@@ -256,7 +256,7 @@ def en_card_payment() -> EvalCall:
     d.say("agent", "Thank you for calling, goodbye.")
     return call("en_stereo_8k_card_payment", d, language="en", layout="stereo", rate=8000,
                 voices={"agent": EN_FEMALE, "customer": EN_MALE}, fmt="flac", agent=("EV-101", "Sarah Collins"),
-                description="Full script; the card number read in groups of four; an announced 6 s hold; the "
+                description="Full script; the card number read in groups of four; an announced 5.5 s hold; the "
                             "agent confirms only the last four digits.",
                 verdicts=verdicts(identity="pass", hold="pass", silent="na", transfer="na"),
                 scen=dict(greeting_company=True, greeting_agent_name=True, recording_disclosure=True,
@@ -329,7 +329,7 @@ def en_silent_caller_ssn() -> EvalCall:
     d.say("agent", "Thanks for calling, goodbye.")
     return call("en_mono_16k_silent_caller_ssn", d, language="en", layout="mono", rate=16000,
                 voices={"agent": EN_FEMALE, "customer": EN_MALE_SCOTTISH}, fmt="mp3", agent=("EV-104", "Emma Stone"),
-                description="The caller stays silent 7 s after the agent's question and the agent checks the "
+                description="The caller stays silent 6.5 s after the agent's question and the agent checks the "
                             "line; a US social security number read in groups of three.",
                 verdicts=verdicts(identity="pass", hold="na", silent="pass", transfer="na"),
                 notes={"hold_announcement": "the only long silence follows an agent question: the floor is the "
@@ -517,7 +517,7 @@ def en_outbound_customer_left() -> EvalCall:
                 channel_roles=("customer", "agent"), direction="outbound",
                 voices={"agent": EN_FEMALE, "customer": EN_MALE}, fmt="flac", agent=("EV-110", "Helen Price"),
                 description="Outbound fraud check with the customer on the LEFT channel (sidecar channels); a "
-                            "price, a time of day and the card's last four digits; an announced 6 s hold.",
+                            "price, a time of day and the card's last four digits; an announced 5.5 s hold.",
                 verdicts=verdicts(identity="pass", hold="pass", silent="na", transfer="na"),
                 scen=dict(greeting_company=True, greeting_agent_name=True, recording_disclosure=True,
                           verification=True, hold_announced=True, card_last4_said_by_agent=True,
@@ -593,7 +593,7 @@ def ru_card_hold() -> EvalCall:
     d.say("agent", "До свидания!")
     return call("ru_stereo_16k_card_hold", d, language="ru", layout="stereo", rate=16000,
                 voices={"agent": RU_A, "customer": RU_C}, fmt="mp3", agent=("EV-201", "Анна Смирнова"),
-                description="Russian, full script: a card number in Russian digit words, an announced 6 s hold.",
+                description="Russian, full script: a card number in Russian digit words, an announced 5.5 s hold.",
                 verdicts=verdicts(identity="pass", hold="pass", silent="na", transfer="na"),
                 scen=dict(greeting_company=True, greeting_agent_name=True, recording_disclosure=True,
                           verification=True, hold_announced=True, card_number_spoken_by="customer",

@@ -473,6 +473,30 @@ class RoleCounts:
         return RoleCounts(self.correct + other.correct, self.scored + other.scored, self.unscored + other.unscored)
 
 
+def channel_role_counts(reference: Sequence[tuple[str, int | None]], words: Sequence[tuple[str, int | None]]) -> RoleCounts:
+    """Stereo calls: words ``(role, channel)`` against the party whose turns are on that channel.
+
+    The reference turns ``(role, channel)`` give each channel's party (the
+    one with most turns there); a word is right when the transcript gave it
+    that role. Word times play no part: on stereo the role comes from the
+    channel map, and that is what is measured.
+    """
+    votes: dict[int, dict[str, int]] = {}
+    for role, channel in reference:
+        if channel is not None and role in ("agent", "customer"):
+            votes.setdefault(channel, {}).setdefault(role, 0)
+            votes[channel][role] += 1
+    party = {ch: max(v, key=lambda r: (v[r], r)) for ch, v in votes.items()}
+    correct = scored = unscored = 0
+    for role, channel in words:
+        if channel not in party:
+            unscored += 1
+            continue
+        scored += 1
+        correct += int(party[channel] == role)
+    return RoleCounts(correct, scored, unscored)
+
+
 def role_counts(reference: Sequence[tuple[str, float, float]], words: Sequence[tuple[str, float, float]]) -> RoleCounts:
     """Words ``(role, start, end)`` whose role is that of the reference turn ``(role, start, end)`` at their midpoint.
 
@@ -608,6 +632,10 @@ def metric_errors(expected: Mapping[str, float], predicted: Mapping[str, float |
 
 # --------------------------------------------------------------------------- privacy of the report
 
+_MASK_CHARS = frozenset("•*")
+#: 3+ digits, unless they are the (at most four) last digits of a masked value: "•••• 7186"
+_LONG_DIGITS = re.compile(r"(?<=[•*] )(\d{1,4})\b|\d{3,}")
+
 
 def safe_text(text: str, language: str | None = None) -> str:
     """Text fit for a report: scrubbed (:func:`callqa.privacy.scrub`) and every number of 3+ digits masked.
@@ -620,18 +648,22 @@ def safe_text(text: str, language: str | None = None) -> str:
     if not words:
         return ""
     normalized = NormalizedWords.of(words, language)
-    out: list[str] = []
-    last = -1
+    hidden: set[int] = set()
     for start, first, end in normalized.pieces:
         piece = normalized.text[start:].split(" ", 1)[0]
-        if first <= last:
+        if not (piece.isdigit() and len(piece) >= 3):
             continue
-        if piece.isdigit() and len(piece) >= 3:
+        before = words[first - 1].strip("(\"'") if first > 0 else ""
+        if len(piece) <= 4 and before and _MASK_CHARS.issuperset(before):
+            continue  # the last digits a masked value shows: "•••• 7186"
+        hidden.update(range(first, end + 1))
+    out: list[str] = []
+    for k, word in enumerate(words):
+        if k not in hidden:
+            out.append(word)
+        elif k - 1 not in hidden:
             out.append("[NUMBER]")
-        else:
-            out.extend(words[first:end + 1])
-        last = end
-    return re.sub(r"\d{3,}", lambda m: "•" * len(m.group(0)), " ".join(out))
+    return _LONG_DIGITS.sub(lambda m: m.group(0) if m.group(1) else "•" * len(m.group(0)), " ".join(out))
 
 
 # --------------------------------------------------------------------------- running the pipeline
@@ -667,6 +699,12 @@ class _ObservedDiarizer:
 
     @property
     def name(self) -> str:
+        if self._inner is None:
+            from callqa import diarization
+
+            named = getattr(diarization, "diarizer_name_for_setting", None)  # without loading the models
+            if named is not None:
+                return named(self.setting)
         return self._load().name
 
     def __call__(self, waveform: Any, sample_rate: int, **kwargs: Any) -> Any:
@@ -676,8 +714,11 @@ class _ObservedDiarizer:
         return annotation
 
 
-def _observed_pipeline(settings: Any) -> tuple[Any, list, _ObservedDiarizer | None]:
-    """The real Pipeline, with the recogniser and the mono diarizer observed (nothing else changes)."""
+def _observed_pipeline(settings: Any, transcriber_factory: Callable[[str], Any] | None = None,
+                       mono_diarizer: Any = None) -> tuple[Any, list, _ObservedDiarizer | None]:
+    """The real Pipeline, with the recogniser and the mono diarizer observed (nothing else changes).
+
+    ``transcriber_factory`` and ``mono_diarizer`` replace the configured ones (tests inject fakes)."""
     from callqa import diarization
     from callqa.pipeline import Pipeline
 
@@ -685,12 +726,16 @@ def _observed_pipeline(settings: Any) -> tuple[Any, list, _ObservedDiarizer | No
     disabled = getattr(diarization, "diarization_disabled", None)  # CALLQA_DIARIZATION_PIPELINE=none
     off = bool(disabled and disabled(settings.diarization))
     diarizer = None if off else _ObservedDiarizer(settings.diarization)
+    if mono_diarizer is not None and diarizer is not None:
+        diarizer._inner = mono_diarizer
 
     class ObservedPipeline(Pipeline):
         def transcriber(self, language: str) -> Any:
             return _ObservedTranscriber(super().transcriber(language), asr_log)
 
-    return ObservedPipeline(settings, mono_diarizer=diarizer if diarizer is not None else False), asr_log, diarizer
+    pipeline = ObservedPipeline(settings, transcriber_factory=transcriber_factory,
+                                mono_diarizer=diarizer if diarizer is not None else False)
+    return pipeline, asr_log, diarizer
 
 
 def packaged_model(name: str | None, cache_dir: Path) -> str | None:
@@ -752,7 +797,7 @@ def _reference_texts(labels: CallLabels) -> list[tuple[int | None, str]]:
 
 def _finding(span: Any, language: str, *, decoy: str | None = None) -> dict[str, Any]:
     return {"entity": span.entity, "role": str(span.role), "start": round(span.span.start, 2),
-            "end": round(span.span.end, 2), "masked": safe_text(span.masked, language), "detector": span.detector,
+            "end": round(span.span.end, 2), "masked": span.masked, "detector": span.detector,
             **({"decoy": decoy} if decoy else {})}
 
 
@@ -770,6 +815,12 @@ def _score_pii(labels: CallLabels, findings: Sequence[Any], tolerance_s: float) 
 
     flagged = sorted({k for k, d in enumerate(labels.decoys) for f in findings
                       if min(d.end + tolerance_s, f.span.end) - max(d.start - tolerance_s, f.span.start) > 0})
+    covered: dict[str, list[int]] = {}  # labelled values some finding (of any type) overlaps: they are redacted
+    for p in labels.pii:
+        hit = any(min(p.end + tolerance_s, f.span.end) - max(p.start - tolerance_s, f.span.start) > 0 for f in findings)
+        covered.setdefault(p.entity, [0, 0])
+        covered[p.entity][0] += int(hit)
+        covered[p.entity][1] += 1
     return {
         "counts": {e: vars(c) for e, c in sorted(counts.items())},
         "matched": [{**_finding(findings[j], labels.language), "label_start": labels.pii[i].start,
@@ -778,6 +829,7 @@ def _score_pii(labels: CallLabels, findings: Sequence[Any], tolerance_s: float) 
                     "end": labels.pii[i].end} for i in match.missed],
         "false": [_finding(findings[j], labels.language, decoy=decoy_of(findings[j])) for j in match.false],
         "decoys": {"total": len(labels.decoys), "flagged": [labels.decoys[k].kind for k in flagged]},
+        "covered": {e: {"covered": c, "values": n} for e, (c, n) in sorted(covered.items())},
     }
 
 
@@ -856,10 +908,13 @@ def evaluate_call(item: EvalItem, pipeline: Any, asr_log: list, diarizer: _Obser
     if labels.layout == "mono" and diarizer is not None and diarizer.last is not None:
         d = diarization_error(labels.reference_segments(), diarizer.last, collar=collar, uem=(0.0, rec.duration))
         out["der"] = {"der": d.der, **vars(d)}
-    ref_roles = [(t.role, t.start, t.end) for t in labels.turns]
-    words = [(str(turn.role), w.start, w.end) for turn, w in transcript.words]
-    if any(r != "unknown" for r, _, _ in ref_roles):
-        rc = role_counts(ref_roles, words)
+    if any(t.role != "unknown" for t in labels.turns):
+        if labels.layout == "stereo":
+            rc = channel_role_counts([(t.role, t.channel) for t in labels.turns],
+                                     [(str(turn.role), turn.channel) for turn, _ in transcript.words])
+        else:
+            rc = role_counts([(t.role, t.start, t.end) for t in labels.turns],
+                             [(str(turn.role), w.start, w.end) for turn, w in transcript.words])
         out["roles"] = {"accuracy": rc.accuracy, **vars(rc), "confidence": transcript.roles.confidence,
                         "method": transcript.roles.method}
     else:
@@ -882,10 +937,14 @@ class EvalRun:
 
 def run_eval(items: Sequence[EvalItem], settings: Any, scorer: Any, *, model_label: str = "default",
              collar: float = DEFAULT_COLLAR_S, tolerance_s: float = DEFAULT_PII_TOLERANCE_S,
-             on_call: Callable[[EvalItem, dict[str, Any] | None], None] | None = None) -> EvalRun:
+             on_call: Callable[[EvalItem, dict[str, Any] | None], None] | None = None,
+             transcriber_factory: Callable[[str], Any] | None = None, mono_diarizer: Any = None) -> EvalRun:
     """Every item through the pipeline with ``settings``; a call that cannot be processed (a model that
-    cannot do its language, unreadable audio) is recorded as a failure and the rest go on."""
-    pipeline, asr_log, diarizer = _observed_pipeline(settings)
+    cannot do its language, unreadable audio) is recorded as a failure and the rest go on.
+
+    ``transcriber_factory`` / ``mono_diarizer``: stand-ins for the configured recogniser and diarizer
+    (as :class:`~callqa.pipeline.Pipeline` takes them), for tests."""
+    pipeline, asr_log, diarizer = _observed_pipeline(settings, transcriber_factory, mono_diarizer)
     run = EvalRun(model_label)
     t0 = time.perf_counter()
     for item in items:
@@ -963,12 +1022,22 @@ def summarise(calls: Sequence[dict[str, Any]]) -> dict[str, Any]:
                 pc = PrCounts(**k)
                 entities[entity] = entities.get(entity, PrCounts()) + pc
                 by_lang[c["language"]] = by_lang.get(c["language"], PrCounts()) + pc
+        covered: dict[str, list[int]] = {}
+        for c in scored:
+            for entity, k in c["pii"].get("covered", {}).items():
+                covered.setdefault(entity, [0, 0])
+                covered[entity][0] += k["covered"]
+                covered[entity][1] += k["values"]
         micro = sum(entities.values(), PrCounts())
         pr = lambda k: {"precision": _round(k.precision), "recall": _round(k.recall), **vars(k)}  # noqa: E731
         out["pii"] = {
             "micro": pr(micro),
             "per_entity": {e: pr(k) for e, k in sorted(entities.items())},
             "by_language": {lang: pr(k) for lang, k in sorted(by_lang.items())},
+            "redacted": {"share": _round(sum(c for c, _ in covered.values()) / sum(n for _, n in covered.values()))
+                         if covered else None,
+                         "per_entity": {e: {"share": _round(c / n), "covered": c, "values": n}
+                                        for e, (c, n) in sorted(covered.items())}},
             "decoys": {"total": sum(c["pii"]["decoys"]["total"] for c in scored),
                        "flagged": sum(len(c["pii"]["decoys"]["flagged"]) for c in scored)},
         }
@@ -1009,6 +1078,14 @@ def targets(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _by_language(calls: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    out = {}
+    for lang in sorted({c["language"] for c in calls}):
+        summary = summarise([c for c in calls if c["language"] == lang])
+        out[lang] = {"summary": summary, "targets": targets(summary)}
+    return out
+
+
 def build_report(runs: Sequence[EvalRun], reference: Sequence[dict[str, Any]], *, dataset: str, pack: Any,
                  collar: float, tolerance_s: float, command: str = "") -> dict[str, Any]:
     """The JSON report: per run (model) the pooled summary, the targets and every call; plus the reference text."""
@@ -1024,10 +1101,11 @@ def build_report(runs: Sequence[EvalRun], reference: Sequence[dict[str, Any]], *
         "pack": {"id": pack.id, "version": pack.version, "sha256": pack.sha256, "path": str(pack.path)},
         "settings": {"collar_s": collar, "pii_tolerance_s": tolerance_s},
         "runs": [{"model": r.model, "seconds": r.seconds, "summary": (s := summarise(r.calls)), "targets": targets(s),
-                  "builtin": r.builtin, "failures": r.failures, "calls": r.calls} for r in runs],
+                  "by_language": _by_language(r.calls), "builtin": r.builtin, "failures": r.failures,
+                  "calls": r.calls} for r in runs],
         "reference_text": {"summary": ref_summary, "targets": [t for t in targets(ref_summary)
                                                               if not t["target"].startswith("stereo")],
-                           "calls": list(reference)},
+                           "by_language": _by_language(reference), "calls": list(reference)},
     }
 
 
@@ -1081,6 +1159,7 @@ def markdown_report(report: Mapping[str, Any]) -> str:
         return [label, *[fmt(summary_value(s[n], key)) for n in names], fmt(summary_value(ref, key)) if with_ref else "—"]
 
     langs = [k for k in (s[names[0]].get("wer") or {}) if k != "all"] if names else []
+    ref_lang = report["reference_text"].get("by_language", {})
     rows = [
         [f"calls ({', '.join(langs)})", *[str(s[n]["calls"]) for n in names], str(ref["calls"])],
         row("WER, all calls", "wer.all.wer", _pct, False),
@@ -1095,20 +1174,30 @@ def markdown_report(report: Mapping[str, Any]) -> str:
         row("sensitive data: recall", "pii.micro.recall", _pct),
         row("card number recall", "pii.per_entity.CARD_NUMBER.recall", _pct),
         row("IBAN recall", "pii.per_entity.IBAN.recall", _pct),
+        *[[f"sensitive data, {lang}: precision / recall",
+           *[f"{_pct(summary_value(r['by_language'].get(lang, {}).get('summary', {}), 'pii.micro.precision'))} / "
+             f"{_pct(summary_value(r['by_language'].get(lang, {}).get('summary', {}), 'pii.micro.recall'))}"
+             for r in runs],
+           f"{_pct(summary_value(ref_lang.get(lang, {}).get('summary', {}), 'pii.micro.precision'))} / "
+           f"{_pct(summary_value(ref_lang.get(lang, {}).get('summary', {}), 'pii.micro.recall'))}"] for lang in langs],
+        row("sensitive values redacted (found as any type)", "pii.redacted.share", _pct),
         [f"look-alikes flagged (of {ref.get('pii', {}).get('decoys', {}).get('total', 0)})",
          *[str(summary_value(s[n], "pii.decoys.flagged")) for n in names], str(summary_value(ref, "pii.decoys.flagged"))],
     ]
     lines += _table(["figure", *names, "reference text"], rows)
 
-    lines += ["## Targets", ""]
+    lines += ["## Targets", "", "Over all calls, and per language of the calls.", ""]
+
+    def verdict(t: Mapping[str, Any]) -> str:
+        return "—" if t["value"] is None else f"{_pct(t['value'])} {'met' if t['met'] else '**missed**'}"
+
     trows = []
     for k, (name, key, goal) in enumerate(TARGETS):
-        cells = []
         for r in runs:
-            t = r["targets"][k]
-            cells.append("—" if t["value"] is None else f"{_pct(t['value'])} {'met' if t['met'] else '**missed**'}")
-        trows.append([name, f"≥ {_pct(goal, 0)}", *cells])
-    lines += _table(["target", "goal", *names], trows)
+            trows.append([name, f"≥ {_pct(goal, 0)}", r["model"], verdict(r["targets"][k]),
+                          *[verdict(r["by_language"][lang]["targets"][k]) if lang in r["by_language"] else "—"
+                            for lang in langs]])
+    lines += _table(["target", "goal", "model", "all calls", *langs], trows)
 
     for r in runs:
         lines += [f"## Per call: {r['model']}", "",
@@ -1168,6 +1257,16 @@ def markdown_report(report: Mapping[str, Any]) -> str:
                          f"{_pct(k['precision'], 0)} / {_pct(k['recall'], 0)} ({k['tp']}/{k['tp'] + k['fn']}, {k['fp']} false)")
         prow.append(cells)
     lines += _table(["entity", *names, "reference text"], prow)
+    lines += ["Redacted: labelled values that some finding covers, whatever type it gives them (what the stored "
+              "transcript hides; a value found as the wrong type is redacted all the same).", ""]
+    rrow = []
+    for e in ents:
+        cells = [e]
+        for x in [*[s[n] for n in names], ref]:
+            k = (x.get("pii") or {}).get("redacted", {}).get("per_entity", {}).get(e)
+            cells.append("—" if k is None else f"{k['covered']}/{k['values']}")
+        rrow.append(cells)
+    lines += _table(["entity", *names, "reference text"], rrow)
 
     lines += ["## Metric errors", "", "Predicted minus expected, over the calls that label the metric: mean, mean "
               "absolute, largest absolute.", ""]
