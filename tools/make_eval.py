@@ -45,8 +45,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from callsynth import CallScript, RenderedCall, render, write_audio  # noqa: E402
-from make_samples import (  # noqa: E402
+from callsynth import CallScript, RenderedCall, render, write_audio
+from make_samples import (
     CARD_MC,
     CARD_VISA,
     CARD_VISA2,
@@ -171,7 +171,7 @@ class EvalDialogue(Dialogue):
         super().__init__(seed)
         self.plants: dict[int, Plant] = {}
 
-    def say(self, role: str, *parts: str | Plant, gap: float | None = None, tag: str | None = None) -> "EvalDialogue":
+    def say(self, role: str, *parts: str | Plant, gap: float | None = None, tag: str | None = None) -> EvalDialogue:
         for k, part in enumerate(parts):
             text = part.text if isinstance(part, Plant) else part
             add = self.agent if role == "agent" else self.customer

@@ -47,10 +47,11 @@ import logging
 import math
 import re
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -95,7 +96,7 @@ class _Timed(_Strict):
     end: float = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "_Timed":
+    def _ordered(self) -> _Timed:
         if self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         return self
@@ -173,7 +174,7 @@ class CallLabels(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _stereo_channels(self) -> "CallLabels":
+    def _stereo_channels(self) -> CallLabels:
         if self.layout == "stereo":
             for i, turn in enumerate(self.turns):
                 if turn.channel is None:
@@ -387,7 +388,7 @@ class WerCounts:
     def wer(self) -> float | None:
         return self.errors / self.reference_words if self.reference_words else None
 
-    def __add__(self, other: "WerCounts") -> "WerCounts":
+    def __add__(self, other: WerCounts) -> WerCounts:
         return WerCounts(self.hits + other.hits, self.substitutions + other.substitutions,
                          self.deletions + other.deletions, self.insertions + other.insertions)
 
@@ -419,7 +420,7 @@ class DerCounts:
     def der(self) -> float | None:
         return (self.missed + self.false_alarm + self.confusion) / self.total if self.total else None
 
-    def __add__(self, other: "DerCounts") -> "DerCounts":
+    def __add__(self, other: DerCounts) -> DerCounts:
         return DerCounts(self.total + other.total, self.missed + other.missed,
                          self.false_alarm + other.false_alarm, self.confusion + other.confusion)
 
@@ -469,7 +470,7 @@ class RoleCounts:
     def accuracy(self) -> float | None:
         return self.correct / self.scored if self.scored else None
 
-    def __add__(self, other: "RoleCounts") -> "RoleCounts":
+    def __add__(self, other: RoleCounts) -> RoleCounts:
         return RoleCounts(self.correct + other.correct, self.scored + other.scored, self.unscored + other.unscored)
 
 
@@ -602,7 +603,7 @@ class PrCounts:
     def recall(self) -> float | None:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
 
-    def __add__(self, other: "PrCounts") -> "PrCounts":
+    def __add__(self, other: PrCounts) -> PrCounts:
         return PrCounts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
 
 
@@ -1029,7 +1030,7 @@ def summarise(calls: Sequence[dict[str, Any]]) -> dict[str, Any]:
                 covered[entity][0] += k["covered"]
                 covered[entity][1] += k["values"]
         micro = sum(entities.values(), PrCounts())
-        pr = lambda k: {"precision": _round(k.precision), "recall": _round(k.recall), **vars(k)}  # noqa: E731
+        pr = lambda k: {"precision": _round(k.precision), "recall": _round(k.recall), **vars(k)}
         out["pii"] = {
             "micro": pr(micro),
             "per_entity": {e: pr(k) for e, k in sorted(entities.items())},
@@ -1094,7 +1095,7 @@ def build_report(runs: Sequence[EvalRun], reference: Sequence[dict[str, Any]], *
     ref_summary = summarise(reference)
     return {
         "format": REPORT_FORMAT,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "engine_version": __version__,
         "command": command,
         "dataset": dataset,
@@ -1152,6 +1153,8 @@ def markdown_report(report: Mapping[str, Any]) -> str:
         "no model): the difference to it is what recognition and speaker attribution cost.",
         "",
         "## Summary",
+        "",
+        *[f"- `{r['model']}`: {', '.join(sorted({c['asr_model'] for c in r['calls']})) or '—'}" for r in runs],
         "",
     ]
 
@@ -1311,10 +1314,41 @@ def markdown_report(report: Mapping[str, Any]) -> str:
 
 
 __all__ = [
-    "CallLabels", "DEFAULT_COLLAR_S", "DEFAULT_PII_TOLERANCE_S", "DerCounts", "EvalItem", "EvalRun", "LABELS_FORMAT",
-    "OUTCOMES", "PrCounts", "RoleCounts", "SpanMatch", "WerCounts", "agreement", "build_report", "cohen_kappa",
-    "confusion_table", "diarization_error", "evaluate_call", "evaluate_reference", "load_dataset", "load_labels",
-    "markdown_report", "match_spans", "metric_errors", "normalise_for_wer", "packaged_model", "parse_labels",
-    "per_entity_counts", "pyannote_sample", "reference_transcript", "role_counts", "run_eval", "safe_text",
-    "summarise", "summary_value", "targets", "wer_counts",
+    "DEFAULT_COLLAR_S",
+    "DEFAULT_PII_TOLERANCE_S",
+    "LABELS_FORMAT",
+    "OUTCOMES",
+    "CallLabels",
+    "DerCounts",
+    "EvalItem",
+    "EvalRun",
+    "PrCounts",
+    "RoleCounts",
+    "SpanMatch",
+    "WerCounts",
+    "agreement",
+    "build_report",
+    "cohen_kappa",
+    "confusion_table",
+    "diarization_error",
+    "evaluate_call",
+    "evaluate_reference",
+    "load_dataset",
+    "load_labels",
+    "markdown_report",
+    "match_spans",
+    "metric_errors",
+    "normalise_for_wer",
+    "packaged_model",
+    "parse_labels",
+    "per_entity_counts",
+    "pyannote_sample",
+    "reference_transcript",
+    "role_counts",
+    "run_eval",
+    "safe_text",
+    "summarise",
+    "summary_value",
+    "targets",
+    "wer_counts",
 ]

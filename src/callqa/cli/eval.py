@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from dataclasses import replace
 import sys
 from pathlib import Path
 from typing import Optional
@@ -67,7 +68,8 @@ def eval_cmd(
     base = Settings.from_env(language=language)
     runs = []
     for name in model or ["default"]:
-        settings = base.with_(model=accuracy.packaged_model(name, base.cache_dir))
+        # nothing is written: no redacted audio copies either
+        settings = replace(base, model=accuracy.packaged_model(name, base.cache_dir), redact_audio_dir=None)
         todo = [*items, *extra]
         done = [0]
 
