@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -20,7 +20,7 @@ from callqa import __version__
 from callqa.align import assign_words, build_turns
 from callqa.asr import AsrResult, Transcriber, WhisperTranscriber, resolve_model
 from callqa.audio import Identity, Recording, identify, load_recording
-from callqa.roles import stereo_roles, unknown_roles
+from callqa.roles import mono_roles, stereo_roles, unknown_roles
 from callqa.settings import Settings
 from callqa.types import CallMetadata, CallRecord, ProcessedCall, Role, TimeSpan, Transcript
 
@@ -46,6 +46,8 @@ class Pipeline:
 
     def __init__(self, settings: Settings, *, transcriber_factory: Callable[[str], Transcriber] | None = None,
                  mono_diarizer=None):
+        """``mono_diarizer``: a :class:`~callqa.diarization.MonoDiarizer`, or ``False`` for none; by
+        default the one ``settings.diarization`` names, loaded at the first mono call."""
         self.settings = settings
         self._transcribers: dict[str, Transcriber] = {}
         self._transcriber_factory = transcriber_factory or self._whisper_for
@@ -69,7 +71,22 @@ class Pipeline:
 
     @property
     def mono_diarizer_name(self) -> str:
+        if self._mono_diarizer is None:
+            from callqa.diarization import diarizer_name_for_setting
+
+            return diarizer_name_for_setting(self.settings.diarization)
         return getattr(self._mono_diarizer, "name", NO_DIARIZER) if self._mono_diarizer else NO_DIARIZER
+
+    def mono_diarizer(self):
+        """The diarizer for mono calls (loaded once), or None when diarization is switched off."""
+        if self._mono_diarizer is None:
+            from callqa.diarization import diarization_disabled, diarizer_from_setting
+
+            if diarization_disabled(self.settings.diarization):
+                self._mono_diarizer = False
+            else:
+                self._mono_diarizer = diarizer_from_setting(self.settings.diarization)
+        return self._mono_diarizer or None
 
     def settings_key(self, metadata: CallMetadata) -> str:
         """What the stored transcript depends on; a call stored with the same key is skipped.
@@ -118,7 +135,21 @@ class Pipeline:
         t0 = time.perf_counter()
         transcript, pii = redact_transcript(transcript, detect(transcript))
         self.times.add("pii", t0)
+        if self.settings.redact_audio_dir is not None:
+            record = replace(record, redacted_audio_path=str(self._redact_audio(rec, transcript, pii)))
         return ProcessedCall(record=record, transcript=transcript, pii=pii)
+
+    def _redact_audio(self, rec: Recording, transcript: Transcript, pii) -> Path:
+        """``--redact-audio DIR``: a copy of the recording with every finding beeped, named by call id."""
+        from callqa.pii.redact import redact_audio
+
+        t0 = time.perf_counter()
+        out_dir = Path(self.settings.redact_audio_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        out = (out_dir / f"{rec.call_id[:16]}.redacted.flac").resolve()
+        redact_audio(rec, pii, transcript, out, mode="beep")
+        self.times.add("redact_audio", t0)
+        return out
 
     def transcribe(self, rec: Recording) -> tuple[Transcript, float]:
         language = self.language_for(rec.metadata.language)
@@ -140,18 +171,21 @@ class Pipeline:
             roles = stereo_roles(streams, self.channel_roles(rec), speakers, detected, source=source)
             channels = {spk: i for i, spk in enumerate(speakers)}
             diarizer = "channels"
-        elif self._mono_diarizer is not None:
-            annotation = self._mono_diarizer(rec.channels[0], 16_000, num_speakers=self.settings.num_speakers)
+        elif (mono := self.mono_diarizer()) is not None:
+            annotation = mono(rec.channels[0], 16_000, num_speakers=self.settings.num_speakers)
+            self.times.add("diarize", t0)
+            t0 = time.perf_counter()
             regions = [(TimeSpan(seg.start, seg.end), str(label)) for seg, _, label in annotation.itertracks(yield_label=True)]
             streams = assign_words(results[0].words, regions, fallback="SPEAKER_00")
             speakers = sorted(streams) or ["SPEAKER_00"]
-            roles = unknown_roles(speakers, "mono call: roles from the conversation are not configured")
+            roles = mono_roles({s: streams.get(s, []) for s in speakers}, detected, diarizer=mono.name)
             channels = {}
-            diarizer = self._mono_diarizer.name
+            diarizer = mono.name
         else:
             speakers = ["S1"]
             streams = {"S1": list(results[0].words)}
-            roles = unknown_roles(speakers, "mono call and diarization was not configured: one speaker, role unknown")
+            roles = unknown_roles(speakers, "mono call and diarization is switched off "
+                                            "(CALLQA_DIARIZATION_PIPELINE=none): one speaker, role unknown")
             channels = {"S1": 0}
             diarizer = NO_DIARIZER
         turns = build_turns(streams, dict(roles.roles), channels=channels)

@@ -15,7 +15,10 @@ variable                       meaning                                         d
 ``CALLQA_BEAM_SIZE``           beam size (1 = greedy)                          ``1``
 ``CALLQA_MAX_DURATION``        longest accepted recording, seconds             ``14400`` (4 h)
 ``CALLQA_CHANNEL_ROLES``       roles of stereo channels, left first            ``agent,customer``
-``CALLQA_DIARIZATION_PIPELINE`` local pyannote pipeline directory for mono     the offline diarizer
+``CALLQA_DIARIZATION_PIPELINE`` mono calls: ``offline``, ``none`` or a local    ``offline``
+                               pyannote pipeline directory
+``CALLQA_SPEAKERS``            speakers in a mono call: a number or ``auto``   ``2``
+``CALLQA_REDACT_AUDIO_DIR``    write a beeped copy of each recording here     off
 ``CALLQA_RULES``               rule pack used for scoring                      ``qa_rules/default.yaml``
 =============================  ==============================================  =====================
 """
@@ -93,6 +96,10 @@ class Settings:
             values["channel_roles"] = parse_channel_roles(v, source="CALLQA_CHANNEL_ROLES")
         if (v := _env("CALLQA_DIARIZATION_PIPELINE")) is not None:
             values["diarization"] = v
+        if (v := _env("CALLQA_SPEAKERS")) is not None:
+            values["num_speakers"] = parse_speakers(v, source="CALLQA_SPEAKERS")
+        if (v := _env("CALLQA_REDACT_AUDIO_DIR")) is not None:
+            values["redact_audio_dir"] = Path(v)
         if (v := _env("CALLQA_RULES")) is not None:
             values["rules"] = Path(v)
         known = {f.name for f in fields(cls)}
@@ -109,6 +116,19 @@ class Settings:
     @property
     def cpu_threads(self) -> int:
         return self.threads or (os.cpu_count() or 1)
+
+
+def parse_speakers(value: str | int | None, *, source: str) -> int | None:
+    """``"2"`` -> 2, ``"auto"`` -> None (the diarizer chooses); errors name the source."""
+    if value is None or str(value).strip().lower() == "auto":
+        return None
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{source}: {value!r} is not a speaker count; use a number such as 2, or auto") from None
+    if not 1 <= n <= 20:
+        raise ConfigError(f"{source}: {n} speakers is out of range; use 1-20, or auto")
+    return n
 
 
 def parse_channel_roles(value: str | list[str] | tuple[str, ...], *, source: str) -> tuple[Role, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 import json
 import sys
 from pathlib import Path
@@ -25,10 +26,25 @@ def run(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     model: Optional[str] = typer.Option(None, "--model", help="CTranslate2 Whisper directory or size name (default: $CALLQA_ASR_MODEL, else the packaged tiny.en / base)."),
     language: Optional[str] = typer.Option(None, "--language", help="auto, en, ru, pl ... (default: the sidecar's language, else en)."),
+    diarization: Optional[str] = typer.Option(
+        None, "--diarization",
+        help="Mono calls: 'offline' (packaged models), 'none' (one speaker, role unknown) or a local pyannote "
+             "pipeline directory (default: $CALLQA_DIARIZATION_PIPELINE, else offline)."),
+    speakers: Optional[str] = typer.Option(
+        None, "--speakers", help="Speakers in a mono call: a number, or 'auto' for conferences and transfers "
+                                 "(default: $CALLQA_SPEAKERS, else 2)."),
+    redact_audio: Optional[Path] = typer.Option(
+        None, "--redact-audio", help="Also write a copy of each recording with every sensitive-data finding beeped "
+                                     "into this folder (<call id>.redacted.flac); `callqa report` plays it "
+                                     "(default: $CALLQA_REDACT_AUDIO_DIR, else off)."),
     force: bool = typer.Option(False, "--force", help="Process calls again even when stored with the same settings."),
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv for debug)."),
 ) -> None:
     """Transcribe, attribute speakers and store recordings; each call once.
+
+    Stereo calls get one speaker per channel; mono calls are diarized and the
+    agent is recognised from what each speaker says (greeting, script phrases),
+    with a confidence stored per call.
 
     Calls already stored with the same settings are skipped. A file that fails
     is recorded in the `failures` table with its stage and reason, the batch
@@ -41,8 +57,14 @@ def run(
     from callqa.settings import Settings
     from callqa.store import Store
 
+    from callqa.settings import parse_speakers
+
     setup_logging(verbose)
-    settings = Settings.from_env(db=db, model=model, language=language)
+    overrides = {"db": db, "model": model, "language": language, "diarization": diarization,
+                 "redact_audio_dir": redact_audio}
+    settings = Settings.from_env(**overrides)
+    if speakers is not None:
+        settings = replace(settings, num_speakers=parse_speakers(speakers, source="--speakers"))
     pipeline = Pipeline(settings)
     store = Store(settings.db)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

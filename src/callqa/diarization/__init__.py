@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from callqa.errors import DiarizationConfigError
+
 if TYPE_CHECKING:  # pragma: no cover
     from pyannote.core import Annotation, Timeline
 
@@ -40,6 +42,8 @@ __all__ = [
     "default_diarizer",
     "load_pipeline_dir",
     "diarizer_from_setting",
+    "diarizer_name_for_setting",
+    "diarization_disabled",
     "overlaps",
 ]
 
@@ -103,9 +107,31 @@ def load_pipeline_dir(path: str | os.PathLike[str]) -> MonoDiarizer:
 
 def diarizer_from_setting(pipeline_dir: str | os.PathLike[str] | None) -> MonoDiarizer:
     """``CALLQA_DIARIZATION_PIPELINE`` / ``--diarization``: a directory, or None/"" for the offline default."""
-    if pipeline_dir is None or str(pipeline_dir).strip() in ("", "default", "offline"):
+    if diarization_disabled(pipeline_dir):
+        raise DiarizationConfigError(f"diarization is switched off ({pipeline_dir!r})")
+    if pipeline_dir is None or str(pipeline_dir).strip().lower() in _OFFLINE_WORDS:
         return default_diarizer()
     return load_pipeline_dir(pipeline_dir)
+
+
+_OFFLINE_WORDS = ("", "default", "offline")
+_DISABLED_WORDS = ("none", "off", "no")
+
+
+def diarization_disabled(setting: str | os.PathLike[str] | None) -> bool:
+    """``CALLQA_DIARIZATION_PIPELINE=none``: mono calls keep one speaker whose role is unknown."""
+    return setting is not None and str(setting).strip().lower() in _DISABLED_WORDS
+
+
+def diarizer_name_for_setting(setting: str | os.PathLike[str] | None) -> str:
+    """The name the diarizer of ``setting`` will have, without loading any model (for settings keys)."""
+    if diarization_disabled(setting):
+        return "none"
+    if setting is None or str(setting).strip().lower() in _OFFLINE_WORDS:
+        from callqa.diarization.offline import OFFLINE_NAME
+
+        return OFFLINE_NAME
+    return f"pyannote-dir:{Path(setting)}"
 
 
 def overlaps(annotation: "Annotation") -> "Timeline":

@@ -386,6 +386,13 @@ class OfflineConfig:
     auto_cluster_whole_weight: float = 1.0
 
 
+def offline_name(embedder: str) -> str:
+    return f"offline-seg30-{embedder}.v1"
+
+
+OFFLINE_NAME = offline_name(CampPlusEmbedder.name)
+
+
 class OfflineDiarizer:
     """Mono diarizer from packaged weights; see the module docstring.
 
@@ -400,11 +407,16 @@ class OfflineDiarizer:
         self._embedder = embedder or CampPlusEmbedder()
         if self.config.embedding_mode == "call" and not hasattr(self._embedder, "frame_level"):
             raise ValueError(f"embedder {self._embedder.name!r} has no frame-level outputs: use embedding_mode='window'")
-        self.name = f"offline-seg30-{self._embedder.name}.v1"
+        self.name = offline_name(self._embedder.name)
         from callqa.diarization import _pyannote_env
 
         _pyannote_env()
+        import torch
         from pyannote.audio import Inference
+
+        # One torch thread: measured faster per call on 2 shared cores (bench_diarization), where torch's
+        # OpenMP threads otherwise compete with the recogniser's and slow down by an order of magnitude.
+        torch.set_num_threads(1)
 
         model = load_segmentation_model()
         duration = float(model.specifications.duration)
