@@ -367,3 +367,15 @@ def test_callqa_eval_on_two_real_calls(tmp_path):
     for number in planted:
         for form in _planted_forms(number):
             assert form not in text
+
+
+def test_model_names_for_eval(tmp_path):
+    assert accuracy.packaged_model(None, tmp_path) is None
+    assert accuracy.packaged_model("default", tmp_path) is None
+    assert accuracy.packaged_model("small", tmp_path) == "small"  # passed on as callqa run would
+    assert accuracy.packaged_model("/models/large-v3", tmp_path) == "/models/large-v3"
+    from callqa.asr import packaged_tiny_en
+
+    tiny = packaged_tiny_en()
+    if tiny is not None:
+        assert accuracy.packaged_model("tiny.en", tmp_path) == str(tiny)  # the packaged copy, never the hub

@@ -72,6 +72,8 @@ DEFAULT_COLLAR_S = 0.5
 DEFAULT_PII_TOLERANCE_S = 0.5
 #: Reference stretches of one role closer than this are one turn in the reference transcript (align.MAX_PAUSE_S).
 REFERENCE_TURN_GAP_S = 1.5
+#: ``--model`` names that mean the packaged models (never a download).
+PACKAGED_MODELS = ("tiny.en", "base")
 #: What the report says the targets are (issue 7).
 TARGETS = (
     ("rule-verdict accuracy", "verdicts.accuracy", 0.95),
@@ -746,12 +748,9 @@ def packaged_model(name: str | None, cache_dir: Path) -> str | None:
 
     if name in (None, "", "default"):
         return None
-    if name == "tiny.en":
-        found = packaged_tiny_en()
-    elif name == "base":
-        found = packaged_base(cache_dir)
-    else:
+    if name not in PACKAGED_MODELS:
         return name
+    found = packaged_tiny_en() if name == "tiny.en" else packaged_base(cache_dir)
     if found is None:
         raise ModelNotFoundError(f"the packaged {name} model is not installed: run `make install`, or pass "
                                  "--model DIR (a CTranslate2 Whisper directory)")
@@ -960,6 +959,8 @@ def run_eval(items: Sequence[EvalItem], settings: Any, scorer: Any, *, model_lab
             run.failures.append({"call": item.name, "reason": safe_reason(exc)})
             result = None
         if result is not None:
+            if model_label in PACKAGED_MODELS and settings.model:  # "faster-whisper:/cache/...:int8" -> "...:base:..."
+                result["asr_model"] = result["asr_model"].replace(f":{settings.model}:", f":{model_label}:")
             (run.builtin if item.builtin else run.calls).append(result)
         if on_call:
             on_call(item, result)
@@ -1087,6 +1088,14 @@ def _by_language(calls: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _shown_path(path: str | Path) -> str:
+    """Relative to the working directory when inside it (reports do not carry the machine's folders)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def build_report(runs: Sequence[EvalRun], reference: Sequence[dict[str, Any]], *, dataset: str, pack: Any,
                  collar: float, tolerance_s: float, command: str = "") -> dict[str, Any]:
     """The JSON report: per run (model) the pooled summary, the targets and every call; plus the reference text."""
@@ -1099,7 +1108,7 @@ def build_report(runs: Sequence[EvalRun], reference: Sequence[dict[str, Any]], *
         "engine_version": __version__,
         "command": command,
         "dataset": dataset,
-        "pack": {"id": pack.id, "version": pack.version, "sha256": pack.sha256, "path": str(pack.path)},
+        "pack": {"id": pack.id, "version": pack.version, "sha256": pack.sha256, "path": _shown_path(pack.path)},
         "settings": {"collar_s": collar, "pii_tolerance_s": tolerance_s},
         "runs": [{"model": r.model, "seconds": r.seconds, "summary": (s := summarise(r.calls)), "targets": targets(s),
                   "by_language": _by_language(r.calls), "builtin": r.builtin, "failures": r.failures,
