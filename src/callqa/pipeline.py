@@ -1,7 +1,7 @@
 """One recording in, one :class:`~callqa.types.ProcessedCall` out.
 
 ``Pipeline.process`` does decode -> recognise -> speakers -> turns -> roles ->
-Transcript; scoring stages are added on top of the Transcript. It never
+Transcript -> sensitive data (redaction) -> metrics and the rule pack's evaluation. It never
 touches the database: a batch runner (the CLI, a Prefect task, a Dask worker)
 gets the value back and a single writer stores it.
 """
@@ -52,6 +52,7 @@ class Pipeline:
         self._transcribers: dict[str, Transcriber] = {}
         self._transcriber_factory = transcriber_factory or self._whisper_for
         self._mono_diarizer = mono_diarizer
+        self._scorer = None
         self.times = StageTimes()
 
     # ------------------------------------------------------------------ configuration
@@ -137,7 +138,20 @@ class Pipeline:
         self.times.add("pii", t0)
         if self.settings.redact_audio_dir is not None:
             record = replace(record, redacted_audio_path=str(self._redact_audio(rec, transcript, pii)))
-        return ProcessedCall(record=record, transcript=transcript, pii=pii)
+        # scoring reads only the redacted transcript and the masked findings, as re-scoring does later
+        t0 = time.perf_counter()
+        metrics, evaluation = self.scorer.score(transcript, pii=pii, metadata=rec.metadata)
+        self.times.add("score", t0)
+        return ProcessedCall(record=record, transcript=transcript, pii=pii, metrics=metrics, evaluation=evaluation)
+
+    @property
+    def scorer(self):
+        """The rule pack calls are scored with (``settings.rules``, else qa_rules/default.yaml), loaded once."""
+        if self._scorer is None:
+            from callqa.scoring import Scorer
+
+            self._scorer = Scorer(self.settings.rules)
+        return self._scorer
 
     def _redact_audio(self, rec: Recording, transcript: Transcript, pii) -> Path:
         """``--redact-audio DIR``: a copy of the recording with every finding beeped, named by call id."""

@@ -26,6 +26,8 @@ def run(
     db: Optional[Path] = typer.Option(None, "--db", help=DB_HELP),
     model: Optional[str] = typer.Option(None, "--model", help="CTranslate2 Whisper directory or size name (default: $CALLQA_ASR_MODEL, else the packaged tiny.en / base)."),
     language: Optional[str] = typer.Option(None, "--language", help="auto, en, ru, pl ... (default: the sidecar's language, else en)."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="Rule pack to score with (default: $CALLQA_RULES, "
+                                         "else qa_rules/default.yaml)."),
     diarization: Optional[str] = typer.Option(
         None, "--diarization",
         help="Mono calls: 'offline' (packaged models), 'none' (one speaker, role unknown) or a local pyannote "
@@ -40,7 +42,7 @@ def run(
     force: bool = typer.Option(False, "--force", help="Process calls again even when stored with the same settings."),
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-vv for debug)."),
 ) -> None:
-    """Transcribe, attribute speakers and store recordings; each call once.
+    """Transcribe, attribute speakers, find sensitive data, score and store recordings; each call once.
 
     Stereo calls get one speaker per channel; mono calls are diarized and the
     agent is recognised from what each speaker says (greeting, script phrases),
@@ -61,7 +63,7 @@ def run(
 
     setup_logging(verbose)
     overrides = {"db": db, "model": model, "language": language, "diarization": diarization,
-                 "redact_audio_dir": redact_audio}
+                 "redact_audio_dir": redact_audio, "rules": rules}
     settings = Settings.from_env(**overrides)
     if speakers is not None:
         settings = replace(settings, num_speakers=parse_speakers(speakers, source="--speakers"))
