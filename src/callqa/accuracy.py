@@ -703,12 +703,10 @@ class _ObservedDiarizer:
     @property
     def name(self) -> str:
         if self._inner is None:
-            from callqa import diarization
+            from callqa.diarization import diarizer_name_for_setting
 
-            named = getattr(diarization, "diarizer_name_for_setting", None)  # without loading the models
-            if named is not None:
-                return named(self.setting)
-        return self._load().name
+            return diarizer_name_for_setting(self.setting)  # without loading the models
+        return self._inner.name
 
     def __call__(self, waveform: Any, sample_rate: int, **kwargs: Any) -> Any:
         annotation = self._load()(waveform, sample_rate, **kwargs)
@@ -722,12 +720,11 @@ def _observed_pipeline(settings: Any, transcriber_factory: Callable[[str], Any] 
     """The real Pipeline, with the recogniser and the mono diarizer observed (nothing else changes).
 
     ``transcriber_factory`` and ``mono_diarizer`` replace the configured ones (tests inject fakes)."""
-    from callqa import diarization
+    from callqa.diarization import diarization_disabled
     from callqa.pipeline import Pipeline
 
     asr_log: list = []
-    disabled = getattr(diarization, "diarization_disabled", None)  # CALLQA_DIARIZATION_PIPELINE=none
-    off = bool(disabled and disabled(settings.diarization))
+    off = diarization_disabled(settings.diarization)  # CALLQA_DIARIZATION_PIPELINE=none
     diarizer = None if off else _ObservedDiarizer(settings.diarization)
     if mono_diarizer is not None and diarizer is not None:
         diarizer._inner = mono_diarizer
