@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import replace
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -56,10 +56,8 @@ def run(
     """
     from callqa.batch import CallOutcome, run_batch
     from callqa.pipeline import Pipeline
-    from callqa.settings import Settings
+    from callqa.settings import Settings, parse_speakers
     from callqa.store import Store
-
-    from callqa.settings import parse_speakers
 
     setup_logging(verbose)
     overrides = {"db": db, "model": model, "language": language, "diarization": diarization,

@@ -109,13 +109,17 @@ def diarizer_from_setting(pipeline_dir: str | os.PathLike[str] | None) -> MonoDi
     """``CALLQA_DIARIZATION_PIPELINE`` / ``--diarization``: a directory, or None/"" for the offline default."""
     if diarization_disabled(pipeline_dir):
         raise DiarizationConfigError(f"diarization is switched off ({pipeline_dir!r})")
-    if pipeline_dir is None or str(pipeline_dir).strip().lower() in _OFFLINE_WORDS:
+    if _is_offline(pipeline_dir):
         return default_diarizer()
     return load_pipeline_dir(pipeline_dir)
 
 
 _OFFLINE_WORDS = ("", "default", "offline")
 _DISABLED_WORDS = ("none", "off", "no")
+
+
+def _is_offline(setting: str | os.PathLike[str] | None) -> bool:
+    return setting is None or str(setting).strip().lower() in _OFFLINE_WORDS
 
 
 def diarization_disabled(setting: str | os.PathLike[str] | None) -> bool:
@@ -127,7 +131,7 @@ def diarizer_name_for_setting(setting: str | os.PathLike[str] | None) -> str:
     """The name the diarizer of ``setting`` will have, without loading any model (for settings keys)."""
     if diarization_disabled(setting):
         return "none"
-    if setting is None or str(setting).strip().lower() in _OFFLINE_WORDS:
+    if _is_offline(setting):
         from callqa.diarization.offline import OFFLINE_NAME
 
         return OFFLINE_NAME
