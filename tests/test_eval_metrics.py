@@ -273,3 +273,22 @@ def test_stereo_roles_are_scored_by_channel_not_by_time():
 def test_safe_text_keeps_the_last_digits_a_masked_value_shows():
     out = safe_text("Agent said a card number (•••• •••• •••• 1709) at 00:21.1, then 5371 0496", "en")
     assert out == "Agent said a card number (•••• •••• •••• 1709) at 00:21.1, then [NUMBER]"
+
+
+def test_a_safety_net_finding_on_a_value_is_neither_hit_nor_false():
+    from types import SimpleNamespace as NS
+
+    from callqa.accuracy import _score_pii
+    from callqa.types import Role, TimeSpan
+
+    labels = NS(language="en", decoys=[], pii=[NS(entity="IBAN", role="customer", start=20.0, end=28.0)])
+
+    def finding(entity, start, end):
+        return NS(entity=entity, role=Role.CUSTOMER, span=TimeSpan(start, end), masked="•••• 4916",
+                  detector="long_number.v1")
+
+    got = _score_pii(labels, [finding("LONG_NUMBER", 20.7, 28.9), finding("LONG_NUMBER", 40.0, 44.0)], 0.5)
+    assert got["counts"] == {"IBAN": {"tp": 0, "fp": 0, "fn": 1}, "LONG_NUMBER": {"tp": 0, "fp": 1, "fn": 0}}
+    assert [f["start"] for f in got["untyped"]] == [20.7]       # on the IBAN: redacted, type unknown
+    assert [f["start"] for f in got["false"]] == [40.0]         # on nothing sensitive: a false finding
+    assert got["covered"] == {"IBAN": {"covered": 1, "values": 1}}

@@ -444,3 +444,65 @@ def test_only_chosen_detectors_run():
     tr = customer("my email is a@b.com and card 4111 1111 1111 1111")
     assert {s.entity for s in detect(tr, detectors=["email.v1"])} == {"EMAIL"}
     assert len(DEFAULT_DETECTORS) == len(set(DEFAULT_DETECTORS))
+
+
+@pytest.mark.parametrize("customer_said", [
+    "4532 1488 2231 00477",            # the recogniser ran a digit into the customer's number: 17 digits, no card
+    "4532 1488 2231 047",              # ... or dropped one
+])
+def test_a_read_back_of_a_number_the_customer_said_slightly_differently_is_not_agent_only(customer_said):
+    tr = make_transcript([
+        ("agent", 0.0, "card number please"),
+        ("customer", 2.0, customer_said),
+        ("agent", 9.0, "let me read it back 4532 1488 2231 0047 correct?"),
+    ])
+    [card] = [c for c in found(detect(tr), "CARD_NUMBER") if c.role == Role.AGENT]
+    assert "repeated_from_customer" in card.tags and "agent_only" not in card.tags
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("4532148822310047", "4532148822310047", True),
+    ("4532148822310047", "45321488223100477", True),   # one digit more
+    ("4532148822310047", "4532148822310041", True),    # one digit misheard
+    ("4532148822310047", "4532148822319941", False),   # three apart: another number
+    ("12345", "12346", False),                          # short numbers must be equal
+    ("anna", "anne", False),
+])
+def test_same_value(a, b, same):
+    from callqa.pii.base import same_value
+    assert same_value(a, b) is same
+
+
+# --------------------------------------------------------------------------- the safety nets
+
+
+@pytest.mark.parametrize("said, context, entity, tags", [
+    # an IBAN whose letters were misheard ("DE" -> "DL"), asked for with a misheard word: no checksum holds
+    ("DL 9137 0502 1958 2637 4916", "what has the admin?", "LONG_NUMBER", {"unverified"}),
+    ("nine one three seven oh five oh two one nine five eight two six three seven", "", "LONG_NUMBER", {"unverified"}),
+    # an 8-digit account number heard a digit short
+    ("the account number is 731 4095", "", "BANK_ACCOUNT", {"unverified", "context"}),
+    # IBAN said, mod-97 fails: still account data
+    ("DL 9137 0502", "what is your IBAN?", "BANK_ACCOUNT", {"context"}),
+])
+def test_misheard_numbers_are_still_redacted(said, context, entity, tags):
+    spans = detect(customer(said, context=context))
+    [span] = spans
+    assert span.entity == entity and tags <= set(span.tags)
+
+
+@pytest.mark.parametrize("said, context", [
+    ("the order number is 4539 1476 0352 7187", ""),
+    ("the delivery reference is 742 918 536 204", ""),
+    ("your tracking number is 1Z 9999 0123 4567 8901", ""),
+    ("one two three four five six seven eight nine ten eleven twelve", ""),  # counting
+    ("the account has 12345", ""),                                            # five digits: too short for an account
+    ("it costs 1,250,000,000 dollars", ""),                                   # an amount, not a run of digits
+])
+def test_business_numbers_are_not_flagged(said, context):
+    assert detect(customer(said, context=context)) == ()
+
+
+def test_a_typed_finding_wins_over_the_safety_net():
+    spans = detect(customer(spell("4532148822310047"), context="can I have your card number"))
+    assert [s.entity for s in spans] == ["CARD_NUMBER"]

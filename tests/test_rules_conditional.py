@@ -132,3 +132,14 @@ def test_transfer_phrase_from_the_customer_does_not_trigger():
 def test_conditional_rules_need_roles():
     tr = transcript([("unknown", (0.0, "what is your postcode?")), ("unknown", (10.0, "hello"))])
     assert check(HOLD, tr).outcome == Outcome.NA
+
+
+@pytest.mark.parametrize("question, outcome", [
+    ("can i have your account number? please.", Outcome.PASS),    # recognisers punctuate "..., please?" so
+    ("what is your postcode? thank you.", Outcome.PASS),
+    ("i will check your account. please.", Outcome.NA),           # a statement stays a statement
+    ("please.", Outcome.NA),                                      # courtesy words alone ask nothing
+])
+def test_courtesy_words_after_a_question_do_not_hide_it(question, outcome):
+    tr = transcript([("agent", (0.0, question)), ("agent", (end_of(0.0, question) + 6.0, "hello are you there"))])
+    assert check(SILENT, tr).outcome == outcome

@@ -799,9 +799,20 @@ def _finding(span: Any, language: str, *, decoy: str | None = None) -> dict[str,
 
 
 def _score_pii(labels: CallLabels, findings: Sequence[Any], tolerance_s: float) -> dict[str, Any]:
+    from callqa.pii import UNTYPED_ENTITIES
+
     lab = [(p.entity, p.start, p.end) for p in labels.pii]
     pred = [(f.entity, f.span.start, f.span.end) for f in findings]
     match = match_spans(lab, pred, tolerance_s=tolerance_s)
+
+    def on_a_label(j: int) -> bool:
+        _, ps, pend = pred[j]
+        return any(min(le + tolerance_s, pend) - max(ls - tolerance_s, ps) > 0 for _, ls, le in lab)
+
+    # A safety-net finding ("sensitive, type unknown") on a labelled value claims no type: it is neither a
+    # hit nor a false finding (the value still counts as missed for its own type, and as redacted).
+    untyped = tuple(j for j in match.false if pred[j][0] in UNTYPED_ENTITIES and on_a_label(j))
+    match = SpanMatch(match.pairs, match.missed, tuple(j for j in match.false if j not in untyped))
     counts = per_entity_counts(lab, pred, match)
 
     def decoy_of(f: Any) -> str | None:
@@ -825,6 +836,7 @@ def _score_pii(labels: CallLabels, findings: Sequence[Any], tolerance_s: float) 
         "missed": [{"entity": labels.pii[i].entity, "role": labels.pii[i].role, "start": labels.pii[i].start,
                     "end": labels.pii[i].end} for i in match.missed],
         "false": [_finding(findings[j], labels.language, decoy=decoy_of(findings[j])) for j in match.false],
+        "untyped": [_finding(findings[j], labels.language) for j in untyped],
         "decoys": {"total": len(labels.decoys), "flagged": [labels.decoys[k].kind for k in flagged]},
         "covered": {e: {"covered": c, "values": n} for e, (c, n) in sorted(covered.items())},
     }
@@ -1314,6 +1326,9 @@ def markdown_report(report: Mapping[str, Any]) -> str:
         pii_rows += [[f"`{c['call']}`", "false" + (f" (on a {f['decoy']})" if f.get("decoy") else ""), f["entity"],
                       f["role"], f"{_clock(f['start'])}-{_clock(f['end'])}", f"{f['masked']} ({f['detector']})"]
                      for c in r["calls"] for f in c.get("pii", {}).get("false", [])]
+        pii_rows += [[f"`{c['call']}`", "redacted, type unknown", f["entity"], f["role"],
+                      f"{_clock(f['start'])}-{_clock(f['end'])}", f"{f['masked']} ({f['detector']})"]
+                     for c in r["calls"] for f in c.get("pii", {}).get("untyped", [])]
         lines += [f"### {r['model']}: sensitive data", ""]
         lines += _table(["call", "what", "entity", "role", "time", "finding"], pii_rows) if pii_rows else ["none", ""]
     return "\n".join(lines).rstrip() + "\n"

@@ -15,6 +15,7 @@ from callqa.pii.base import (
     DETECTORS,
     ENTITIES,
     MIN_SCORE,
+    UNTYPED_ENTITIES,
     Candidate,
     Detector,
     PiiDocument,
@@ -38,6 +39,6 @@ from callqa.pii.redact import (
 
 __all__ = [
     "AudioRedaction", "Candidate", "DEFAULT_DETECTORS", "DETECTORS", "Detector", "ENTITIES", "MIN_SCORE", "PiiDocument",
-    "Redacted", "card_brand", "detect", "gap_extensions", "get_detector", "mask_digits", "mask_value", "redact_audio", "redact_channels",
+    "Redacted", "UNTYPED_ENTITIES", "card_brand", "detect", "gap_extensions", "get_detector", "mask_digits", "mask_value", "redact_audio", "redact_channels",
     "redact_transcript", "redaction_intervals", "register", "snils_valid",
 ]

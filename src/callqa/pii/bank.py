@@ -1,4 +1,5 @@
-"""Bank details: IBAN (mod-97, written or spoken with its country letters), account and routing numbers."""
+"""Bank details: IBAN (mod-97, written or spoken with its country letters), account and routing numbers,
+and the catch-all for long numbers no other detector recognised."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from stdnum import iban as std_iban
 from stdnum.us import rtn
 
 from callqa.pii.base import Candidate, DigitRun, PiiDocument, aligned_windows, refs_of, register, with_context
-from callqa.pii.cards import CARD_CONTEXT
+from callqa.pii.cards import CARD_CONTEXT, NOT_CARD_CONTEXT
 
 # Not bare "bank" / "банк": in a bank's call center that is the company's name ("Northwind Bank").
 ACCOUNT_CONTEXT = (
@@ -135,6 +136,71 @@ class BankAccountDetector:
             if context and not _asked_as_card(doc, refs):
                 yield Candidate("BANK_ACCOUNT", 0.8, refs, digits, f"{len(digits)} digits after an account context word",
                                 context=context)
+
+
+@register("bank_account.v2")
+class BankAccountDetectorV2:
+    """``bank_account.v1``, plus: 6 or 7 digits after an account word (an 8-digit account the recogniser
+    heard a digit short: tagged ``unverified``, confidence 0.6), and "IBAN" as a context word (an IBAN
+    whose country letters were misheard fails mod-97, but its digits are still account data)."""
+
+    entities = ("BANK_ACCOUNT",)
+    name = "bank_account.v2"
+    context_words = ACCOUNT_CONTEXT + ("iban",)
+
+    def find(self, doc: PiiDocument) -> Iterable[Candidate]:
+        for run in doc.runs:
+            digits = run.digits
+            if run.plus or not 6 <= len(digits) <= 34:
+                continue
+            refs = refs_of(run.nums)
+            context = doc.find_context(refs, self.context_words)
+            if not context or _asked_as_card(doc, refs):
+                continue
+            if len(digits) >= 8:
+                yield Candidate("BANK_ACCOUNT", 0.8, refs, digits, f"{len(digits)} digits after an account context word",
+                                context=context)
+            elif not doc.find_context(refs, NOT_CARD_CONTEXT, after=0, turns=0):
+                yield Candidate("BANK_ACCOUNT", 0.6, refs, digits,
+                                f"{len(digits)} digits right after an account context word (misheard?)",
+                                context=context, tags=("unverified",))
+
+
+#: Digits in a row from which a number no detector recognised is redacted all the same.
+LONG_NUMBER_MIN_DIGITS = 12
+#: Said just before a long number, these make it a business reference, not personal data.
+NOT_PERSONAL_CONTEXT = NOT_CARD_CONTEXT + ("delivery", "parcel", "shipment", "booking", "доставк", "посылк",
+                                           "бронир", "dostaw", "paczk", "rezerwac")
+
+
+@register("long_number.v1")
+class LongNumberDetector:
+    """The safety net: 12 or more digits one speaker said in a row that no other detector recognised.
+
+    Such a number is nearly always sensitive data that the recogniser misheard so that no checksum holds
+    ("DE 89 ..." heard as "DL 89 ...", a card with one digit wrong, an account number said without
+    "account"). Confidence 0.51, so any typed finding on the same words wins. Not after "order",
+    "reference", "tracking", "delivery" ... (said just before it, same turn), and not counting ("one two
+    three four ..."). Entity ``LONG_NUMBER``, tagged ``unverified``.
+    """
+
+    entities = ("LONG_NUMBER",)
+    name = "long_number.v1"
+
+    def find(self, doc: PiiDocument) -> Iterable[Candidate]:
+        for run in doc.runs:
+            digits = run.digits
+            if len(digits) < LONG_NUMBER_MIN_DIGITS:
+                continue
+            refs = refs_of(run.nums)
+            if doc.find_context(refs, NOT_PERSONAL_CONTEXT, after=0, turns=0):
+                continue
+            values = [int(n.digits) for n in run.nums if n.digits.isdigit()]
+            if len(values) >= 4 and all(b == a + 1 for a, b in zip(values, values[1:])):
+                continue
+            yield Candidate("LONG_NUMBER", 0.51, refs, digits,
+                            f"{len(digits)} digits in a row that no checksum or pattern explains (misheard?)",
+                            tags=("unverified",))
 
 
 def _asked_as_card(doc: PiiDocument, refs) -> bool:

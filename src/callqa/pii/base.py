@@ -21,6 +21,8 @@ import logging
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Protocol, Sequence
 
+from rapidfuzz.distance import Levenshtein
+
 from callqa.registry import Registry
 from callqa.normalize import NumberToken, fold, is_filler, number_language, spoken_numbers
 from callqa.types import Evidence, PiiSpan, Role, TimeSpan, Transcript, Turn
@@ -53,8 +55,10 @@ Ref = tuple[int, int]  # (turn index, word index)
 
 ENTITIES = (
     "CARD_NUMBER", "CVV", "CARD_EXPIRY", "IBAN", "BANK_ACCOUNT", "ROUTING_NUMBER", "US_SSN", "PL_PESEL", "PL_NIP",
-    "RU_INN", "RU_SNILS", "PHONE_NUMBER", "EMAIL", "DATE_OF_BIRTH", "PERSON",
+    "RU_INN", "RU_SNILS", "PHONE_NUMBER", "EMAIL", "DATE_OF_BIRTH", "PERSON", "LONG_NUMBER",
 )
+#: Entities that say "sensitive, type unknown" (the safety net): not a claim about which type a value is.
+UNTYPED_ENTITIES = frozenset({"LONG_NUMBER"})
 
 # --------------------------------------------------------------------------- registry
 
@@ -382,6 +386,17 @@ def _comparable(value: str) -> str:
     return "".join(ch for ch in value.casefold() if ch.isalnum())
 
 
+def same_value(a: str, b: str) -> bool:
+    """``a`` and ``b`` (comparable forms) are one value heard twice: equal, or -- for numbers of 6 digits
+    or more -- apart by what one recogniser slip does (a digit misheard, dropped, doubled or run into the
+    next number): at most one edit per 8 digits."""
+    if a == b:
+        return True
+    if not (a.isdigit() and b.isdigit()) or min(len(a), len(b)) < 6:
+        return False
+    return Levenshtein.distance(a, b) <= max(1, min(len(a), len(b)) // 8)
+
+
 def _tags(doc: PiiDocument, c: Candidate, chosen: Sequence[Candidate]) -> tuple[str, ...]:
     tags = list(c.tags)
     if c.checksum:
@@ -393,14 +408,17 @@ def _tags(doc: PiiDocument, c: Candidate, chosen: Sequence[Candidate]) -> tuple[
         tags.append("split_across_turns")
     role = doc.turns[min(c.refs)[0]].role
     if role == Role.AGENT:
+        # Where the customer said the same value: their findings, and their digit runs (a number
+        # the recogniser heard a little differently may have been found as another type, or not at all).
         mine = _comparable(c.value)
-        said_by_customer = [
-            o for o in chosen
-            if o is not c and doc.turns[min(o.refs)[0]].role == Role.CUSTOMER and _comparable(o.value) == mine
-        ]
-        if any(min(o.refs) < min(c.refs) for o in said_by_customer):
+        said_at = [min(o.refs) for o in chosen
+                   if o is not c and doc.turns[min(o.refs)[0]].role == Role.CUSTOMER
+                   and same_value(mine, _comparable(o.value))]
+        said_at += [min(refs_of(r.nums)) for r in doc.runs
+                    if r.role == Role.CUSTOMER and mine.isdigit() and same_value(mine, r.digits)]
+        if any(ref < min(c.refs) for ref in said_at):
             tags.append("repeated_from_customer")
-        elif not said_by_customer:
+        elif not said_at:
             tags.append("agent_only")
     return tuple(dict.fromkeys(tags))
 
@@ -487,8 +505,9 @@ def build_spans(doc: PiiDocument, chosen: Sequence[Candidate]) -> tuple[PiiSpan,
 
 #: Detectors run by default, in this order.
 DEFAULT_DETECTORS = (
-    "card.v1", "card_cvv.v1", "card_expiry.v1", "iban.v1", "bank_account.v1", "routing_number.v1", "us_ssn.v1",
+    "card.v1", "card_cvv.v1", "card_expiry.v1", "iban.v1", "bank_account.v2", "routing_number.v1", "us_ssn.v1",
     "pl_pesel.v1", "pl_nip.v1", "ru_inn.v1", "ru_snils.v1", "phone.v1", "email.v1", "date_of_birth.v1", "person.v1",
+    "long_number.v1",
 )
 
 
@@ -539,7 +558,8 @@ def aligned_windows(run: DigitRun, lengths: Iterable[int]) -> Iterator[tuple[int
 
 __all__ = [
     "Candidate", "DEFAULT_DETECTORS", "DETECTORS", "Detector", "get_detector", "DigitRun", "ENTITIES", "MIN_SCORE",
+    "UNTYPED_ENTITIES",
     "Num", "PiiDocument", "TurnWords", "aligned_windows", "build_spans", "detect", "mask_digits", "mask_email",
-    "mask_value", "refs_of", "register", "token_for", "with_context",
+    "mask_value", "refs_of", "register", "same_value", "token_for", "with_context",
 ]
 

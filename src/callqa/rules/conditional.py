@@ -18,7 +18,10 @@
 ``require: each`` (default for silences) needs the expected phrase for every
 occurrence; ``require: any`` (default for phrase triggers) for at least one.
 A question is an agent utterance whose last word ends with ``?``, or whose
-last sentence starts with a question word of the pack's language.
+last sentence starts with a question word of the pack's language. A last
+"sentence" of courtesy words only ("Can I have your account number? Please.",
+as recognisers often punctuate "..., please?") does not hide the question
+before it.
 """
 
 from __future__ import annotations
@@ -54,6 +57,12 @@ QUESTION_STARTERS: dict[str, frozenset[str]] = {
     "pl": frozenset("czy jak jaki jaka jakie co gdzie kiedy dlaczego kto ile może mogę".split()),
 }
 _SENTENCE_END = (".", "!", "?", "…")
+#: Words a speaker adds after a question without making it a statement ("... number? Please.").
+COURTESY_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset("please thanks thank you sir madam ma'am miss okay ok then now".split()),
+    "ru": frozenset("пожалуйста спасибо будьте добры".split()),
+    "pl": frozenset("proszę dziękuję pani panie pana".split()),
+}
 
 
 class SilenceTrigger(Strict):
@@ -163,14 +172,22 @@ class Conditional(Rule):
             return False, None
         ti, wi = rt.refs[k]
         words = ctx.turns[ti].words
-        if words[wi].text.strip().endswith("?"):
-            return True, (ti, wi)
-        j = wi
-        while j > 0 and not words[j - 1].text.strip().endswith(_SENTENCE_END):
-            j -= 1
-        first = words[j].text.strip().strip("¿¡\"'(").lower()
         starters = QUESTION_STARTERS.get(self.language, QUESTION_STARTERS["en"])
-        return first.strip(",.") in starters, (ti, wi)
+        courtesy = COURTESY_WORDS.get(self.language, COURTESY_WORDS["en"])
+        end = wi
+        while True:
+            if words[end].text.strip().endswith("?"):
+                return True, (ti, wi)
+            j = end
+            while j > 0 and not words[j - 1].text.strip().endswith(_SENTENCE_END):
+                j -= 1
+            first = words[j].text.strip().strip("¿¡\"'(").lower()
+            if first.strip(",.") in starters:
+                return True, (ti, wi)
+            only_courtesy = all(w.text.strip(" ,.!…").lower() in courtesy for w in words[j:end + 1])
+            if not (only_courtesy and j > 0):
+                return False, (ti, wi)
+            end = j - 1  # "... number? Please.": judge the sentence before the courtesy words
 
     def occurrences(self, ctx: CallContext, *, limit: int = 10) -> list[Occurrence]:
         """Every time the trigger happened (phrase triggers: up to ``limit`` hits per variant)."""
