@@ -319,6 +319,20 @@ def test_person_names_in_english():
     assert all(p.masked == "[PERSON]" for p in people)
 
 
+@pytest.mark.parametrize("said, names", [
+    ("Thank you for calling Northwind Bank. My name is Julia. How can I help?", ["Julia."]),  # NER: "ORG"
+    ("Good evening, North Wind Bank. My name is, Tom This call is recorded.", ["Tom"]),
+    ("Okay, Kate Brown, born the first of October.", ["Kate Brown,"]),
+    ("Thank you, Mr Smith.", ["Mr Smith."]),
+    ("Calm down, please. It is unblocked now.", []),        # an imperative the small model calls a person
+    ("This is Northwind Bank, how can I help?", []),         # "this is" + an organisation
+    ("I'm Sorry about that.", []),
+])
+def test_person_names_with_cues_and_without_false_friends(said, names):
+    tr = make_transcript([("agent", 0.0, said)])
+    assert [words_text(tr, p) for p in found(detect(tr), "PERSON")] == names
+
+
 def test_person_names_are_skipped_without_a_model():
     tr = make_transcript([("agent", 0.0, "Меня зовут Анна Петрова")], language="ru")
     assert found(detect(tr), "PERSON") == []
@@ -460,17 +474,21 @@ def test_a_read_back_of_a_number_the_customer_said_slightly_differently_is_not_a
     assert "repeated_from_customer" in card.tags and "agent_only" not in card.tags
 
 
-@pytest.mark.parametrize("a, b, same", [
+@pytest.mark.parametrize("value, said, same", [
     ("4532148822310047", "4532148822310047", True),
     ("4532148822310047", "45321488223100477", True),   # one digit more
     ("4532148822310047", "4532148822310041", True),    # one digit misheard
     ("4532148822310047", "4532148822319941", False),   # three apart: another number
+    ("4532148822310047", "4532148822310047391", True), # the CVV said next, run into the card number
+    ("4532148822310047", "9914532148822310047391", True),
+    ("4532148822310047", "45321488", False),            # the agent said more than the customer did
+    ("45321488", "4532148822310047", True),             # ... or less: part of what the customer said
     ("12345", "12346", False),                          # short numbers must be equal
     ("anna", "anne", False),
 ])
-def test_same_value(a, b, same):
-    from callqa.pii.base import same_value
-    assert same_value(a, b) is same
+def test_said_within(value, said, same):
+    from callqa.pii.base import said_within
+    assert said_within(value, said) is same
 
 
 # --------------------------------------------------------------------------- the safety nets

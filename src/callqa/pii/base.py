@@ -21,8 +21,6 @@ import logging
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Protocol, Sequence
 
-from rapidfuzz.distance import Levenshtein
-
 from callqa.registry import Registry
 from callqa.normalize import NumberToken, fold, is_filler, number_language, spoken_numbers
 from callqa.types import Evidence, PiiSpan, Role, TimeSpan, Transcript, Turn
@@ -386,15 +384,27 @@ def _comparable(value: str) -> str:
     return "".join(ch for ch in value.casefold() if ch.isalnum())
 
 
-def same_value(a: str, b: str) -> bool:
-    """``a`` and ``b`` (comparable forms) are one value heard twice: equal, or -- for numbers of 6 digits
-    or more -- apart by what one recogniser slip does (a digit misheard, dropped, doubled or run into the
-    next number): at most one edit per 8 digits."""
-    if a == b:
+def said_within(value: str, said: str) -> bool:
+    """``value`` (comparable form) is in what someone ``said``: equal, or -- for numbers of 6 digits or
+    more -- a stretch of ``said`` apart by what recogniser slips do (a digit misheard, dropped or doubled:
+    at most one edit per 8 digits). ``said`` may go on around it: the recogniser runs numbers said one
+    after the other together ("card number, then CVV" heard as one 19-digit number)."""
+    if value == said:
         return True
-    if not (a.isdigit() and b.isdigit()) or min(len(a), len(b)) < 6:
+    if not (value.isdigit() and said.isdigit()) or min(len(value), len(said)) < 6:
         return False
-    return Levenshtein.distance(a, b) <= max(1, min(len(a), len(b)) // 8)
+    return _infix_distance(value, said) <= max(1, len(value) // 8)
+
+
+def _infix_distance(needle: str, hay: str) -> int:
+    """Fewest edits that turn ``needle`` into some stretch of ``hay`` (free start and end in ``hay``)."""
+    prev = [0] * (len(hay) + 1)
+    for i, ch in enumerate(needle, 1):
+        cur = [i] + [0] * len(hay)
+        for j, hj in enumerate(hay, 1):
+            cur[j] = min(prev[j - 1] + (ch != hj), prev[j] + 1, cur[j - 1] + 1)
+        prev = cur
+    return min(prev)
 
 
 def _tags(doc: PiiDocument, c: Candidate, chosen: Sequence[Candidate]) -> tuple[str, ...]:
@@ -413,9 +423,9 @@ def _tags(doc: PiiDocument, c: Candidate, chosen: Sequence[Candidate]) -> tuple[
         mine = _comparable(c.value)
         said_at = [min(o.refs) for o in chosen
                    if o is not c and doc.turns[min(o.refs)[0]].role == Role.CUSTOMER
-                   and same_value(mine, _comparable(o.value))]
+                   and said_within(mine, _comparable(o.value))]
         said_at += [min(refs_of(r.nums)) for r in doc.runs
-                    if r.role == Role.CUSTOMER and mine.isdigit() and same_value(mine, r.digits)]
+                    if r.role == Role.CUSTOMER and mine.isdigit() and said_within(mine, r.digits)]
         if any(ref < min(c.refs) for ref in said_at):
             tags.append("repeated_from_customer")
         elif not said_at:
@@ -506,7 +516,7 @@ def build_spans(doc: PiiDocument, chosen: Sequence[Candidate]) -> tuple[PiiSpan,
 #: Detectors run by default, in this order.
 DEFAULT_DETECTORS = (
     "card.v1", "card_cvv.v1", "card_expiry.v1", "iban.v1", "bank_account.v2", "routing_number.v1", "us_ssn.v1",
-    "pl_pesel.v1", "pl_nip.v1", "ru_inn.v1", "ru_snils.v1", "phone.v1", "email.v1", "date_of_birth.v1", "person.v1",
+    "pl_pesel.v1", "pl_nip.v1", "ru_inn.v1", "ru_snils.v1", "phone.v1", "email.v1", "date_of_birth.v1", "person.v2",
     "long_number.v1",
 )
 
@@ -560,6 +570,6 @@ __all__ = [
     "Candidate", "DEFAULT_DETECTORS", "DETECTORS", "Detector", "get_detector", "DigitRun", "ENTITIES", "MIN_SCORE",
     "UNTYPED_ENTITIES",
     "Num", "PiiDocument", "TurnWords", "aligned_windows", "build_spans", "detect", "mask_digits", "mask_email",
-    "mask_value", "refs_of", "register", "same_value", "token_for", "with_context",
+    "mask_value", "refs_of", "register", "said_within", "token_for", "with_context",
 ]
 

