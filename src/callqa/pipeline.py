@@ -97,9 +97,14 @@ class Pipeline:
         Computed from settings and the sidecar only (no decoding), so a batch can
         skip stored calls after hashing the file.
         """
+        from callqa.pii import DEFAULT_DETECTORS
+
         language = self.language_for(metadata.language)
         key = {
             "transcript_version": TRANSCRIPT_VERSION,
+            # the stored text is redacted by these (raw text is never kept): a new detector version means
+            # the call is recognised and redacted again, so values an older version missed do not stay
+            "pii_detectors": list(DEFAULT_DETECTORS),
             "asr": self.transcriber(language).name,
             "language": language,
             "channel_roles": [r.value for r in (metadata.channel_roles or self.settings.channel_roles)],
