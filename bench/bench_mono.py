@@ -45,8 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     per_lang = [[lang, round(a, 1), round(s, 1), round(a / s, 1)] for lang, (a, s) in sorted(totals.items())]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     body = (
-        "Each mono sample call through `Pipeline.process` (the default diarizer, torch on 1 thread; the "
-        f"recogniser on all cores), models loaded before timing. Load average at the end: {load} on "
+        "Each mono sample call through `Pipeline.process` (the default diarizer, torch on 1 thread, in a "
+        "background thread while the recogniser runs on all cores; `asr s` and `diarize s` overlap), models "
+        f"loaded before timing. Load average at the end: {load} on "
         f"{os.cpu_count()} cores.\n\n"
         + table(["call", "audio s", "pipeline s", "asr s", "diarize s", "x real time", "role confidence"], rows)
         + "\n\nPer language:\n\n" + table(["language", "audio s", "pipeline s", "x real time"], per_lang)
