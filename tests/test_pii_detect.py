@@ -324,6 +324,8 @@ def test_person_names_in_english():
     ("Good evening, North Wind Bank. My name is, Tom This call is recorded.", ["Tom"]),
     ("Okay, Kate Brown, born the first of October.", ["Kate Brown,"]),
     ("Thank you, Mr Smith.", ["Mr Smith."]),
+    ("I spoke to Mr. Kowalczyk yesterday.", ["Kowalczyk"]),
+    ("I miss Paris in the spring.", []),
     ("Calm down, please. It is unblocked now.", []),        # an imperative the small model calls a person
     ("This is Northwind Bank, how can I help?", []),         # "this is" + an organisation
     ("I'm Sorry about that.", []),

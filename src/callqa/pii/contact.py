@@ -260,10 +260,11 @@ class PersonDetector:
 
 #: Words after which a capitalised proper noun is the speaker's (or someone's) name, whatever NER says
 #: ("My name is Julia": the small English model calls Julia an ORG).
-NAME_CUES_STRONG = ("my name is", "my name's", "name is", "mr", "mrs", "ms", "miss", "dr", "mister")
-#: Weaker: also say what is not a name ("this is Northwind Bank"), so only where NER sees no organisation or place.
+NAME_CUES_STRONG = ("my name is", "my name's", "name is", "mr", "mrs", "ms", "dr", "mister")
+#: Weaker: also say what is not a name ("this is Northwind Bank", "I miss Paris"), so only where NER sees no
+#: organisation or place.
 NAME_CUES_WEAK = ("this is", "it's", "it is", "i'm", "i am", "speaking with", "speaking to", "talking to", "thanks",
-                  "thank you")
+                  "thank you", "miss")
 _NOT_PERSON_ENTS = frozenset({"ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "DATE", "TIME"})
 _PROPER = frozenset({"NNP", "NNPS"})
 
@@ -310,7 +311,7 @@ class PersonDetectorV2:
 
 def _after_cues(parsed) -> list[tuple[int, int, str]]:
     """Runs of capitalised proper nouns said right after a name cue: (first token, end token, how)."""
-    lower = [tok.lower_ for tok in parsed]
+    lower = [tok.lower_.replace("’", "'").rstrip(".") for tok in parsed]  # "Mr." is one token
     not_person = {i for ent in parsed.ents if ent.label_ in _NOT_PERSON_ENTS for i in range(ent.start, ent.end)}
     out = []
     for cues, strong in ((NAME_CUES_STRONG, True), (NAME_CUES_WEAK, False)):
@@ -318,7 +319,7 @@ def _after_cues(parsed) -> list[tuple[int, int, str]]:
             words = cue.replace("'", " '").split()
             n = len(words)
             for i in range(len(lower) - n + 1):
-                if [w.replace("’", "'") for w in lower[i:i + n]] != words:
+                if lower[i:i + n] != words:
                     continue
                 j = i + n
                 while j < len(parsed) and parsed[j].is_punct and parsed[j].text in ",.:-":

@@ -4,7 +4,7 @@
 (``callqa.scoring.Scorer``) runs it on transcripts. Rule kinds register
 themselves in :data:`RULE_KINDS` when their module is imported (all of them
 are imported here): ``phrase.v1``, ``forbidden_phrase.v1``, ``all.v1``,
-``any.v1``, ``not.v1``, ``near.v1``, ``conditional.v1``, ``metric.v1``,
+``any.v1``, ``not.v1``, ``near.v1``, ``conditional.v1``, ``conditional.v2``, ``metric.v1``,
 ``privacy.v1``. ``docs/rules.md`` is the reference a QA analyst reads.
 """
 

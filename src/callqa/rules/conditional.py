@@ -18,10 +18,12 @@
 ``require: each`` (default for silences) needs the expected phrase for every
 occurrence; ``require: any`` (default for phrase triggers) for at least one.
 A question is an agent utterance whose last word ends with ``?``, or whose
-last sentence starts with a question word of the pack's language. A last
-"sentence" of courtesy words only ("Can I have your account number? Please.",
-as recognisers often punctuate "..., please?") does not hide the question
-before it.
+last sentence starts with a question word of the pack's language.
+
+``conditional.v2`` is the same, except that a last "sentence" of courtesy
+words only ("Can I have your account number? Please.", as recognisers often
+punctuate "..., please?") does not hide the question before it; in v1 the
+silence after it counts as a hold instead of a silent caller.
 """
 
 from __future__ import annotations
@@ -132,6 +134,8 @@ class Occurrence:
 class Conditional(Rule):
     Params = ConditionalParams
     summary = "conditional: if the trigger happens, the expected phrase must be said (N/A otherwise)"
+    #: v2: courtesy words after a question ("... number? Please.") do not make it a statement
+    COURTESY_AFTER_QUESTIONS = False
 
     def __init__(self, header: RuleHeader, params: ConditionalParams, env: PackEnv):
         super().__init__(header, params, env)
@@ -185,7 +189,7 @@ class Conditional(Rule):
             if first.strip(",.") in starters:
                 return True, (ti, wi)
             only_courtesy = all(w.text.strip(" ,.!…").lower() in courtesy for w in words[j:end + 1])
-            if not (only_courtesy and j > 0):
+            if not (self.COURTESY_AFTER_QUESTIONS and only_courtesy and j > 0):
                 return False, (ti, wi)
             end = j - 1  # "... number? Please.": judge the sentence before the courtesy words
 
@@ -299,4 +303,12 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-__all__ = ["Conditional", "ConditionalParams", "QUESTION_STARTERS", "TriggerSpec", "Within"]
+@RULE_KINDS.register("conditional.v2")
+class ConditionalV2(Conditional):
+    summary = ("conditional: if the trigger happens, the expected phrase must be said (N/A otherwise); "
+               "courtesy words after a question keep it a question")
+    COURTESY_AFTER_QUESTIONS = True
+
+
+__all__ = ["COURTESY_WORDS", "Conditional", "ConditionalParams", "ConditionalV2", "QUESTION_STARTERS", "TriggerSpec",
+           "Within"]
