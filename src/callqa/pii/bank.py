@@ -3,10 +3,13 @@ and the catch-all for long numbers no other detector recognised."""
 
 from __future__ import annotations
 
+import functools
 import re
+import string
 from typing import Iterable, Iterator
 
 from stdnum import iban as std_iban
+from stdnum import numdb
 from stdnum.us import rtn
 
 from callqa.pii.base import Candidate, DigitRun, PiiDocument, aligned_windows, refs_of, register, with_context
@@ -117,6 +120,58 @@ class IbanDetector:
                 base = 0.85 if (context or doc.language == "pl") else 0.7
                 yield Candidate("IBAN", with_context(base, context, 0.1), refs, value,
                                 "Polish account number (NRB, 26 digits)", "mod-97", context)
+
+
+@functools.lru_cache(maxsize=1)
+def iban_lengths() -> dict[str, int]:
+    """Country code -> IBAN length (characters), from python-stdnum's IBAN registry."""
+    db = numdb.get("iban")
+    out: dict[str, int] = {}
+    for a in string.ascii_uppercase:
+        for b in string.ascii_uppercase:
+            info = db.info(a + b)
+            bban = info[0][1].get("bban") if info else None
+            if bban:
+                out[a + b] = 4 + sum(int(n) for n in re.findall(r"(\d+)!", bban))
+    return out
+
+
+@register("iban.v2")
+class IbanDetectorV2(IbanDetector):
+    """``iban.v1``, plus spoken IBANs whose country letters the recogniser misheard ("DL 91 37 ..." for
+    "D E nine one three seven ..."): when the letters heard make no valid IBAN, every country one letter
+    away whose IBAN has that length is tried, and the one that passes mod-97 is taken (confidence 0.8,
+    tagged ``letters_corrected``; a wrong country passes by chance about once in 97 tries)."""
+
+    name = "iban.v2"
+
+    def _spoken(self, doc: PiiDocument, run: DigitRun) -> Iterator[Candidate]:
+        found_any = False
+        for cand in super()._spoken(doc, run):
+            found_any = True
+            yield cand
+        if found_any or len(run.digits) < 12:
+            return
+        heard = _country_before(doc, run)
+        if not heard:
+            return
+        letters, letter_refs = heard
+        letters = letters.upper()
+        lengths = iban_lengths()
+        near = [cc for cc in lengths if cc != letters and sum(x != y for x, y in zip(cc, letters)) == 1]
+        digits = run.digits
+        for a, b in aligned_windows(run, range(len(digits), 11, -1)):
+            if a != 0:
+                break
+            valid = [cc for cc in near if lengths[cc] == 2 + b and iban_valid(cc + digits[:b])]
+            if len(valid) == 1:
+                value = valid[0] + digits[:b]
+                refs = tuple(sorted(set(refs_of(run.nums_between(0, b))) | set(letter_refs)))
+                context = doc.find_context(refs, IBAN_CONTEXT)
+                yield Candidate("IBAN", with_context(0.8, context, 0.05), refs, value,
+                                f"spoken IBAN, country letters heard as {letters!r} ({value[:2]}, {len(value)} "
+                                "characters)", "mod-97", context, ("spoken", "letters_corrected"))
+                return
 
 
 @register("bank_account.v1")

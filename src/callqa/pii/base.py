@@ -518,7 +518,7 @@ def build_spans(doc: PiiDocument, chosen: Sequence[Candidate]) -> tuple[PiiSpan,
 
 #: Detectors run by default, in this order.
 DEFAULT_DETECTORS = (
-    "card.v1", "card_cvv.v1", "card_expiry.v1", "iban.v1", "bank_account.v2", "routing_number.v1", "us_ssn.v1",
+    "card.v1", "card_cvv.v1", "card_expiry.v1", "iban.v2", "bank_account.v2", "routing_number.v1", "us_ssn.v1",
     "pl_pesel.v1", "pl_nip.v1", "ru_inn.v1", "ru_snils.v1", "phone.v1", "email.v1", "date_of_birth.v1", "person.v2",
     "long_number.v1",
 )
