@@ -22,8 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from bench.report import table, update_section
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from callqa import __version__
 from callqa.align import assign_words, build_turns
 from callqa.asr import AsrResult, Transcriber, WhisperTranscriber, resolve_model
 from callqa.audio import Identity, Recording, identify, load_recording

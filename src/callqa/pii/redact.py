@@ -72,7 +72,7 @@ def redact_transcript(transcript: Transcript, spans: Sequence[PiiSpan]) -> Redac
                 new_index[(t_pos, idx[0])] = len(words)
                 words.append(turn.words[idx[0]])
                 continue
-            first, last = turn.words[idx[0]], turn.words[idx[-1]]
+            first = turn.words[idx[0]]
             lead = first.text[: len(first.text) - len(first.text.lstrip())]
             for i in idx:
                 new_index[(t_pos, i)] = len(words)
