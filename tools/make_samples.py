@@ -565,9 +565,9 @@ RECOGNITION = [
     "| en_stereo_16k_no_sidecar | agent (L) | tiny.en | 0.060 |",
     "| en_stereo_16k_no_sidecar | customer (R) | tiny.en | 0.000 |",
     "| ru_stereo_8k_card_payment | agent / customer | base | 1.00 / 1.00 (nothing recognised) |",
-    "| ru_mono_16k_phone_change | mono | base | 1.43 (start recognised, then a repetition loop) |",
-    "| pl_stereo_16k_new_card | agent / customer | base | 0.75 / 0.54 |",
-    "| pl_mono_8k_phone_change | mono | base | 1.00 (nothing recognised) |",
+    "| ru_mono_16k_phone_change | mono | base | 1.12 (start recognised, then a repetition loop) |",
+    "| pl_stereo_16k_new_card | agent / customer | base | 0.66 / 0.50 |",
+    "| pl_mono_8k_phone_change | mono | base | 0.97 (hardly anything recognised) |",
     "",
     "Whisper writes \"Northwind\" as \"North Wind\" in most English calls: phrase rules need fuzzy "
     "matching. espeak-ng Russian and Polish are known to be recognised poorly (8 kHz: not at all); "
