@@ -631,7 +631,6 @@ def fill_turn_gaps(annotation: Any, max_gap_s: float) -> Any:
     from pyannote.core import Annotation, Segment
 
     tracks = sorted((seg.start, seg.end, label) for seg, _, label in annotation.itertracks(yield_label=True))
-    others = [(a, b, lab) for a, b, lab in tracks]
     merged: list[list[Any]] = []
     last: dict[Any, int] = {}  # label -> index of its latest stretch in merged
     for a, b, label in tracks:
@@ -639,7 +638,7 @@ def fill_turn_gaps(annotation: Any, max_gap_s: float) -> Any:
         if k is not None:
             gap_a, gap_b = merged[k][1], a
             if gap_b - gap_a <= max_gap_s and not any(
-                    lab != label and x < gap_b and y > gap_a for x, y, lab in others):
+                    lab != label and x < gap_b and y > gap_a for x, y, lab in tracks):
                 merged[k][1] = max(merged[k][1], b)
                 continue
         last[label] = len(merged)

@@ -12,7 +12,16 @@ from stdnum import iban as std_iban
 from stdnum import numdb
 from stdnum.us import rtn
 
-from callqa.pii.base import Candidate, DigitRun, PiiDocument, aligned_windows, refs_of, register, with_context
+from callqa.pii.base import (
+    Candidate,
+    DigitRun,
+    PiiDocument,
+    aligned_windows,
+    is_counting,
+    refs_of,
+    register,
+    with_context,
+)
 from callqa.pii.cards import CARD_CONTEXT, NOT_CARD_CONTEXT
 
 # Not bare "bank" / "банк": in a bank's call center that is the company's name ("Northwind Bank").
@@ -180,33 +189,13 @@ class BankAccountDetector:
 
     entities = ("BANK_ACCOUNT",)
     name = "bank_account.v1"
+    min_digits = 8
+    context_words = ACCOUNT_CONTEXT
 
     def find(self, doc: PiiDocument) -> Iterable[Candidate]:
         for run in doc.runs:
             digits = run.digits
-            if run.plus or not 8 <= len(digits) <= 34:
-                continue
-            refs = refs_of(run.nums)
-            context = doc.find_context(refs, ACCOUNT_CONTEXT)
-            if context and not _asked_as_card(doc, refs):
-                yield Candidate("BANK_ACCOUNT", 0.8, refs, digits, f"{len(digits)} digits after an account context word",
-                                context=context)
-
-
-@register("bank_account.v2")
-class BankAccountDetectorV2:
-    """``bank_account.v1``, plus: 6 or 7 digits after an account word (an 8-digit account the recogniser
-    heard a digit short: tagged ``unverified``, confidence 0.6), and "IBAN" as a context word (an IBAN
-    whose country letters were misheard fails mod-97, but its digits are still account data)."""
-
-    entities = ("BANK_ACCOUNT",)
-    name = "bank_account.v2"
-    context_words = ACCOUNT_CONTEXT + ("iban",)
-
-    def find(self, doc: PiiDocument) -> Iterable[Candidate]:
-        for run in doc.runs:
-            digits = run.digits
-            if run.plus or not 6 <= len(digits) <= 34:
+            if run.plus or not self.min_digits <= len(digits) <= 34:
                 continue
             refs = refs_of(run.nums)
             context = doc.find_context(refs, self.context_words)
@@ -219,6 +208,17 @@ class BankAccountDetectorV2:
                 yield Candidate("BANK_ACCOUNT", 0.6, refs, digits,
                                 f"{len(digits)} digits right after an account context word (misheard?)",
                                 context=context, tags=("unverified",))
+
+
+@register("bank_account.v2")
+class BankAccountDetectorV2(BankAccountDetector):
+    """``bank_account.v1``, plus: 6 or 7 digits after an account word (an 8-digit account the recogniser
+    heard a digit short: tagged ``unverified``, confidence 0.6), and "IBAN" as a context word (an IBAN
+    whose country letters were misheard fails mod-97, but its digits are still account data)."""
+
+    name = "bank_account.v2"
+    min_digits = 6
+    context_words = ACCOUNT_CONTEXT + ("iban",)
 
 
 #: Digits in a row from which a number no detector recognised is redacted all the same.
@@ -250,8 +250,7 @@ class LongNumberDetector:
             refs = refs_of(run.nums)
             if doc.find_context(refs, NOT_PERSONAL_CONTEXT, after=0, turns=0):
                 continue
-            values = [int(n.digits) for n in run.nums if n.digits.isdigit()]
-            if len(values) >= 4 and all(b == a + 1 for a, b in zip(values, values[1:])):
+            if is_counting(run):
                 continue
             yield Candidate("LONG_NUMBER", 0.51, refs, digits,
                             f"{len(digits)} digits in a row that no checksum or pattern explains (misheard?)",

@@ -559,6 +559,12 @@ def refs_of(nums: Iterable[Num]) -> tuple[Ref, ...]:
     return tuple(sorted({r for n in nums for r in n.refs}))
 
 
+def is_counting(run: DigitRun) -> bool:
+    """Four or more numbers in a row, each one more than the last: "one two three four ..."."""
+    values = [int(n.digits) for n in run.nums if n.digits.isdigit()]
+    return len(values) >= 4 and all(b == a + 1 for a, b in zip(values, values[1:]))
+
+
 def aligned_windows(run: DigitRun, lengths: Iterable[int]) -> Iterator[tuple[int, int]]:
     """(start, end) digit offsets of substrings with the given lengths that start and end on number boundaries."""
     bounds = run.boundaries
@@ -572,7 +578,7 @@ def aligned_windows(run: DigitRun, lengths: Iterable[int]) -> Iterator[tuple[int
 __all__ = [
     "Candidate", "DEFAULT_DETECTORS", "DETECTORS", "Detector", "get_detector", "DigitRun", "ENTITIES", "MIN_SCORE",
     "UNTYPED_ENTITIES",
-    "Num", "PiiDocument", "TurnWords", "aligned_windows", "build_spans", "detect", "mask_digits", "mask_email",
+    "Num", "PiiDocument", "TurnWords", "aligned_windows", "build_spans", "detect", "is_counting", "mask_digits", "mask_email",
     "mask_value", "refs_of", "register", "said_within", "token_for", "with_context",
 ]
 

